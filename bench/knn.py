@@ -1,0 +1,65 @@
+"""Benchmark: vectorized kNN distances against the bare matrix product (`make bench`).
+
+Times, in one run on the real data (500 test x 5,000 training images, float64):
+``KNearestNeighbor.compute_distances_no_loops`` and ``X_test @ X_train.T`` of the
+same shapes, each the best of several interleaved repeats, and prints their
+ratio. Target: at most 1.10x the bare product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from cs231n_lib.classifiers import KNearestNeighbor
+from cs231n_lib.data import load_cifar10
+
+
+def best_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--num-training", type=int, default=5000)
+    parser.add_argument("--num-test", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats per round")
+    args = parser.parse_args(argv)
+
+    X_train, y_train, X_test, _ = load_cifar10(args.data_dir)
+    X_train = np.ascontiguousarray(X_train[: args.num_training].reshape(args.num_training, -1))
+    X_test = np.ascontiguousarray(X_test[: args.num_test].reshape(args.num_test, -1))
+    knn = KNearestNeighbor().train(X_train, y_train[: args.num_training])
+    X_train_T = X_train.T
+
+    def product():
+        return X_test @ X_train_T
+
+    def distances():
+        return knn.compute_distances_no_loops(X_test)
+
+    product(), distances()  # warm up BLAS threads and caches
+    t_product, t_dist = [], []
+    for _ in range(args.rounds):  # interleave, so that machine noise hits both alike
+        t_product.append(best_time(product, args.repeats))
+        t_dist.append(best_time(distances, args.repeats))
+    t_product, t_dist = min(t_product), min(t_dist)
+    shape = f"{args.num_test} x {X_train.shape[1]} @ {X_train.shape[1]} x {args.num_training}"
+    print(f"bare matrix product ({shape}, float64): {t_product * 1e3:8.1f} ms")
+    print(f"compute_distances_no_loops:                       {t_dist * 1e3:8.1f} ms")
+    print(f"ratio distances / product: {t_dist / t_product:.3f}x (target <= 1.10x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Input checks shared by the public entry points.
+
+Every check raises an error that says what was expected, what was received and
+how to fix it. ``assert`` is kept for internal invariants only.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_array_2d(X, name="X", what="(N, D)"):
+    """Return ``X`` as a floating-point ndarray of shape ``what``, or raise.
+
+    Parameters
+    ----------
+    X : array_like
+        The array to check.
+    name : str
+        The argument's name, used in the error message.
+    what : str
+        The expected shape in words, e.g. ``"(num_test, D)"``.
+
+    Returns
+    -------
+    ndarray of shape (N, D)
+        ``X`` itself when it is already a float array, otherwise a float64 copy.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        hint = ""
+        if X.ndim == 4:
+            hint = f" Flatten each image first: {name}.reshape({name}.shape[0], -1)."
+        elif X.ndim == 1:
+            hint = f" For a single example use {name}.reshape(1, -1)."
+        raise ValueError(
+            f"Expected {name} to be a 2-D array of shape {what}, "
+            f"got an array of shape {X.shape} instead.{hint}"
+        )
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise TypeError(
+            f"Expected {name} to hold real numbers, got dtype {X.dtype}. "
+            f"Convert it with {name}.astype(np.float64)."
+        )
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    return X
+
+
+def check_labels(y, num_examples, name="y"):
+    """Return ``y`` as an int64 array of shape (N,) with labels ``>= 0``, or raise.
+
+    Parameters
+    ----------
+    y : array_like of shape (N,)
+        Class labels, integers in ``0 <= y < C``.
+    num_examples : int
+        N, the number of rows of the matching data array.
+    name : str
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    ndarray of shape (N,), dtype int64
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != num_examples:
+        raise ValueError(
+            f"Expected {name} to have shape ({num_examples},), one label per row of the "
+            f"data, got shape {y.shape} instead."
+        )
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        if not np.all(np.equal(np.mod(y, 1), 0)):
+            raise ValueError(
+                f"Expected {name} to hold integer class labels, got dtype {y.dtype} "
+                f"with non-integer values such as {y[np.mod(y, 1) != 0][0]!r}."
+            )
+    y = y.astype(np.int64)
+    if y.size and y.min() < 0:
+        raise ValueError(
+            f"Expected class labels in {name} to be >= 0, got {y.min()}. "
+            "Map your classes to 0, 1, ..., C-1."
+        )
+    return y
+
+
+def check_positive_int(value, name, low=1, high=None):
+    """Return ``value`` as an int in ``[low, high]``, or raise with the valid range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"Expected {name} to be an integer, got {value!r} ({type(value).__name__}).")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bound = f"{low} <= {name}" + (f" <= {high}" if high is not None else "")
+        raise ValueError(f"Expected {bound}, got {name}={value}.")
+    return value
+
+
+def check_rng(rng):
+    """Turn ``rng`` into a ``numpy.random.Generator``.
+
+    Parameters
+    ----------
+    rng : None, int or numpy.random.Generator
+        ``None`` gives a generator seeded with 0, so that results are
+        reproducible by default; an int is used as the seed; a Generator is
+        returned as it is.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        "Expected rng to be None, an int seed or a numpy.random.Generator "
+        f"(np.random.default_rng(seed)), got {type(rng).__name__}."
+    )

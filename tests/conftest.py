@@ -1,0 +1,76 @@
+"""Shared fixtures: small synthetic CIFAR-10 batches, and the real data built once."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.xz"
+
+
+def require_shared_archive():
+    """Return the shared archive's path; skip without it, but fail on CI."""
+    if SHARED_ARCHIVE.is_file():
+        return SHARED_ARCHIVE
+    message = f"the shared CIFAR-10 archive is not at {SHARED_ARCHIVE}"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (required on CI)")
+    pytest.skip(message)
+
+
+def write_batches(folder, num_train_per_batch=6, num_test=8, seed=0):
+    """Write a small dataset in the cifar-10-batches-py layout with str keys.
+
+    Returns the images and labels written, as (X_train, y_train, X_test, y_test)
+    with images of shape (N, 32, 32, 3), uint8.
+    """
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def dump(name, images, labels):
+        data = images.transpose(0, 3, 1, 2).reshape(len(images), -1)  # channel-major rows
+        with open(folder / name, "wb") as f:
+            pickle.dump({"data": data, "labels": list(map(int, labels))}, f, protocol=2)
+
+    train_x, train_y = [], []
+    for i in range(1, 6):
+        x = rng.integers(0, 256, size=(num_train_per_batch, 32, 32, 3), dtype=np.uint8)
+        y = rng.integers(0, 10, size=num_train_per_batch)
+        dump(f"data_batch_{i}", x, y)
+        train_x.append(x)
+        train_y.append(y)
+    x_test = rng.integers(0, 256, size=(num_test, 32, 32, 3), dtype=np.uint8)
+    y_test = rng.integers(0, 10, size=num_test)
+    dump("test_batch", x_test, y_test)
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": ["airplane"] * 10}, f, protocol=2)
+    return np.concatenate(train_x), np.concatenate(train_y), x_test, y_test
+
+
+@pytest.fixture
+def synthetic_cifar(tmp_path):
+    """A folder holding a small cifar-10-batches-py, and the arrays written into it."""
+    arrays = write_batches(tmp_path / "cifar-10-batches-py")
+    return tmp_path, arrays
+
+
+@pytest.fixture(scope="session")
+def cifar_root(tmp_path_factory):
+    """The data folder of the real CIFAR-10, built once from the shared archive."""
+    archive = require_shared_archive()
+    dest = tmp_path_factory.mktemp("cifar")
+    subprocess.run(
+        ["bash", str(REPO / "get_datasets.sh"), "--from", str(archive), "--dest", str(dest),
+         "--quiet"],
+        check=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    return dest

@@ -1,0 +1,111 @@
+"""Loading and splitting CIFAR-10, on small synthetic batches."""
+
+import numpy as np
+import pytest
+
+from cs231n_lib.data import (
+    CIFAR10_CLASSES,
+    default_data_dir,
+    find_batches_dir,
+    get_cifar10_data,
+    load_cifar10,
+)
+
+
+def test_classes_in_official_order():
+    assert CIFAR10_CLASSES == ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                               "horse", "ship", "truck")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+def test_load_round_trips_images_and_labels(synthetic_cifar, dtype):
+    root, (X_train, y_train, X_test, y_test) = synthetic_cifar
+    Xtr, ytr, Xte, yte = load_cifar10(root, dtype=dtype)
+    assert Xtr.shape == (30, 32, 32, 3) and Xte.shape == (8, 32, 32, 3)
+    assert Xtr.dtype == dtype and ytr.dtype == np.int64 and yte.dtype == np.int64
+    np.testing.assert_array_equal(Xtr, X_train)  # channel-major rows -> (H, W, RGB)
+    np.testing.assert_array_equal(ytr, y_train)
+    np.testing.assert_array_equal(Xte, X_test)
+    np.testing.assert_array_equal(yte, y_test)
+
+
+def test_root_may_be_the_batches_folder_itself(synthetic_cifar):
+    root, arrays = synthetic_cifar
+    np.testing.assert_array_equal(load_cifar10(root / "cifar-10-batches-py")[0], arrays[0])
+
+
+def test_environment_variable_sets_default_folder(synthetic_cifar, monkeypatch):
+    root, arrays = synthetic_cifar
+    monkeypatch.setenv("CS231N_DATA_DIR", str(root))
+    assert default_data_dir() == root
+    np.testing.assert_array_equal(load_cifar10()[1], arrays[1])
+
+
+def test_missing_dataset_names_get_datasets_sh(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"get_datasets\.sh") as info:
+        load_cifar10(tmp_path)
+    assert str(tmp_path) in str(info.value)
+
+
+def test_incomplete_dataset_names_missing_batches(synthetic_cifar):
+    root, _ = synthetic_cifar
+    (root / "cifar-10-batches-py" / "data_batch_3").unlink()
+    with pytest.raises(FileNotFoundError, match="data_batch_3 missing"):
+        find_batches_dir(root)
+
+
+def test_bad_batch_contents_are_reported(synthetic_cifar):
+    import pickle
+
+    root, _ = synthetic_cifar
+    with open(root / "cifar-10-batches-py" / "data_batch_2", "wb") as f:
+        pickle.dump({"data": np.zeros((3, 100)), "labels": [0, 1, 2]}, f)
+    with pytest.raises(ValueError, match=r"data_batch_2.*\(N, 3072\)"):
+        load_cifar10(root)
+
+
+def test_splits_are_flattened_centred_and_biased(synthetic_cifar):
+    root, (X_train, y_train, X_test, y_test) = synthetic_cifar
+    data = get_cifar10_data(20, 6, 5, 4, root=root)
+    shapes = {k: v.shape for k, v in data.items()}
+    assert shapes == {"X_train": (20, 3073), "y_train": (20,), "X_val": (6, 3073),
+                      "y_val": (6,), "X_test": (5, 3073), "y_test": (5,),
+                      "X_dev": (4, 3073), "y_dev": (4,), "mean_image": (3072,)}
+    flat = X_train.reshape(30, -1).astype(float)
+    mean = flat[:20].mean(axis=0)
+    np.testing.assert_allclose(data["mean_image"], mean)
+    np.testing.assert_allclose(data["X_train"][:, :-1], flat[:20] - mean)
+    np.testing.assert_allclose(data["X_val"][:, :-1], flat[20:26] - mean)  # images 20..25
+    np.testing.assert_allclose(data["X_test"][:, :-1], X_test[:5].reshape(5, -1) - mean)
+    assert np.all(data["X_train"][:, -1] == 1.0)
+    np.testing.assert_array_equal(data["y_val"], y_train[20:26])
+    np.testing.assert_array_equal(data["y_test"], y_test[:5])
+    # dev rows are distinct training rows
+    rows = [int(np.flatnonzero((data["X_train"] == r).all(axis=1))[0]) for r in data["X_dev"]]
+    assert len(set(rows)) == 4
+    np.testing.assert_array_equal(data["y_dev"], y_train[rows])
+
+
+def test_splits_without_mean_or_bias_and_seeded_dev(synthetic_cifar):
+    root, (X_train, *_) = synthetic_cifar
+    a = get_cifar10_data(25, 5, 8, 10, subtract_mean=False, add_bias=False, rng=3, root=root)
+    b = get_cifar10_data(25, 5, 8, 10, subtract_mean=False, add_bias=False, rng=3, root=root)
+    assert a["X_train"].shape == (25, 3072) and "mean_image" not in a
+    np.testing.assert_array_equal(a["X_train"], X_train[:25].reshape(25, -1))
+    np.testing.assert_array_equal(a["X_dev"], b["X_dev"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"num_training": 31}, r"1 <= num_training <= 30, got num_training=31"),
+        ({"num_training": 25, "num_validation": 6}, r"0 <= num_validation <= 5"),
+        ({"num_training": 10, "num_validation": 1, "num_test": 9}, r"num_test <= 8"),
+        ({"num_training": 10, "num_validation": 1, "num_test": 1, "num_dev": 11},
+         r"num_dev <= 10"),
+    ],
+)
+def test_split_sizes_are_checked_against_the_data(synthetic_cifar, kwargs, match):
+    root, _ = synthetic_cifar
+    with pytest.raises(ValueError, match=match):
+        get_cifar10_data(root=root, **kwargs)
