@@ -1,44 +1,55 @@
-"""Read a CIFAR-10 archive in one pass, and decode its images.
+"""Read a CIFAR-10 archive in one pass.
 
 Two layouts are understood. The official release holds
 ``cifar-10-batches-py/data_batch_1`` ... ``batches.meta``: those members are copied
 into a folder chosen by the caller. Any other archive must hold class folders
 ``train/<class>/*.png`` and ``test/<class>/*.png`` (JPEG too), possibly under one
-common leading folder: the images are kept in memory for :func:`decode_images`.
+common leading folder: the images are kept in memory, for ``_cifar_convert``.
 Member names are never used as paths on disk, so an archive cannot write outside
 the folder it is extracted into.
 """
 
 from __future__ import annotations
 
-import io
 import lzma
-import multiprocessing
-import os
-import signal
 import tarfile
 import zipfile
 import zlib
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 
-import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
 from .data import BATCHES_FOLDER, CIFAR10_CLASSES, META_FILE, TEST_BATCH, TRAIN_BATCHES
 
-__all__ = ["DatasetError", "OFFICIAL_FILES", "SPLITS", "scan_archive", "class_images"]
+__all__ = [
+    "OFFICIAL_FILES",
+    "SPLITS",
+    "DatasetError",
+    "class_images",
+    "scan_archive",
+]
 
 OFFICIAL_FILES = (*TRAIN_BATCHES, TEST_BATCH, META_FILE)
 SPLITS = ("train", "test")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-MAGIC = {b"PK\x03\x04": "zip", b"PK\x05\x06": "zip", b"\x1f\x8b": "gzip",
-         b"\xfd7zXZ\x00": "xz", b"BZh": "bzip2"}  # fmt: skip
-_CHUNK = 250  # images per task of the process pool
-_MIN_POOL_IMAGES = 2000  # below this, starting processes costs more than it saves
-_READ_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError,
-                OSError, RuntimeError, NotImplementedError)  # fmt: skip
+MAGIC = {
+    b"PK\x03\x04": "zip",
+    b"PK\x05\x06": "zip",
+    b"\x1f\x8b": "gzip",
+    b"\xfd7zXZ\x00": "xz",
+    b"BZh": "bzip2",
+}
+_READ_ERRORS = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 class DatasetError(Exception):
@@ -95,7 +106,7 @@ def _check_tar_end(tf, raw, kind):
         return
     raw.seek(tf.offset)
     if raw.read(tarfile.BLOCKSIZE) != tarfile.NUL * tarfile.BLOCKSIZE:
-        raise EOFError("the archive ends in the middle of a member (no end-of-archive block)")
+        raise EOFError("it ends without the end-of-archive marker")
 
 
 def split_name(name):
@@ -105,7 +116,8 @@ def split_name(name):
 
 def _is_junk(parts):
     """Hidden files and macOS resource forks: ignored without a word."""
-    return not parts or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
+    hidden = any(p.startswith(".") and p != ".." for p in parts)
+    return not parts or parts[0] == "__MACOSX" or hidden
 
 
 def scan_archive(path, out_dir, progress=True):
@@ -196,18 +208,28 @@ def class_images(scan, archive):
     if root is None:
         raise DatasetError(_neither_layout_message(scan, archive))
     splits = {split: [] for split in SPLITS}
-    unknown = {}
+    unknown = {}  # "train/kitten" -> number of images
     for parts, data in scan.images.items():
-        rel = parts[len(root) :]
+        rel = parts[len(root) :]  # ("train", "cat", "0001.jpg")
         if parts[: len(root)] != root or len(rel) != 3 or rel[0] not in SPLITS:
             scan.ignored.append("/".join(parts))
         elif rel[1] not in CIFAR10_CLASSES:
-            unknown[f"{rel[0]}/{rel[1]}"] = unknown.get(f"{rel[0]}/{rel[1]}", 0) + 1
+            unknown["/".join(rel[:2])] = unknown.get("/".join(rel[:2]), 0) + 1
         else:
             label = CIFAR10_CLASSES.index(rel[1])
             splits[rel[0]].append((label, "/".join(rel), "/".join(parts), data))
+    _check_classes(splits, unknown, archive)
+    for items in splits.values():
+        items.sort(key=lambda item: item[:2])  # by label, then path
+    return splits
+
+
+def _check_classes(splits, unknown, archive):
+    """Raise unless the class folders are CIFAR-10 classes, each with images in both splits."""
     if unknown:
-        found = ", ".join(f"{name}/ ({n} images)" for name, n in sorted(unknown.items()))
+        found = ", ".join(
+            f"{name}/ ({n} image{'s' * (n > 1)})" for name, n in sorted(unknown.items())
+        )
         raise DatasetError(
             f"{archive} has class folders that are not CIFAR-10 classes: {found}. The class "
             f"folders must be named {', '.join(CIFAR10_CLASSES)}: rename or remove the others."
@@ -221,13 +243,12 @@ def class_images(scan, archive):
                 f"Every class needs images in both train/<class>/ and test/<class>/: add "
                 f"folders such as {split}/{missing[0]}/ with .png or .jpg images."
             )
-        items.sort(key=lambda item: item[:2])
-    return splits
 
 
 def _neither_layout_message(scan, archive):
-    seen = sorted({"/".join(split_name(n)[:2]) for n in scan.ignored}
-                  | {"/".join(p[:2]) for p in scan.images})  # fmt: skip
+    seen = sorted(
+        {"/".join(split_name(n)[:2]) for n in scan.ignored} | {"/".join(p[:2]) for p in scan.images}
+    )
     found = ", ".join(seen[:8]) + (", ..." if len(seen) > 8 else "") if seen else "no files"
     return (
         f"{archive} is neither the official CIFAR-10 release (cifar-10-batches-py/"
@@ -236,97 +257,3 @@ def _neither_layout_message(scan, archive):
         "release with `bash get_datasets.sh` (no --from), or rebuild the archive in one "
         "of these layouts."
     )
-
-
-class _BadImage(Exception):
-    """An image that cannot be used; the message names the file."""
-
-
-def _decode_one(name, data):
-    """Decode one 32x32 image to a channel-major row of 3072 uint8, or raise _BadImage."""
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            size = img.size
-            if size == (32, 32):
-                rgb = np.asarray(img.convert("RGB"))  # (32, 32, 3); grayscale and RGBA too
-    except Exception as exc:  # Pillow raises many kinds of errors for broken files
-        raise _BadImage(
-            f"{name} could not be decoded as an image ({exc}): replace or remove it."
-        ) from exc
-    if size != (32, 32):
-        raise _BadImage(
-            f"{name} is {size[0]}x{size[1]} pixels, but CIFAR-10 images are 32x32: "
-            "resize it (e.g. with Pillow, img.resize((32, 32))) or remove it."
-        )
-    return rgb.transpose(2, 0, 1).reshape(3072)  # all R values, then G, then B
-
-
-def _decode_chunk(chunk):
-    """Decode ``[(name, data), ...]``; return ``(rows, None)`` or ``(None, message)``."""
-    rows = np.empty((len(chunk), 3072), dtype=np.uint8)
-    for i, (name, data) in enumerate(chunk):
-        try:
-            rows[i] = _decode_one(name, data)
-        except _BadImage as exc:
-            return None, str(exc)
-    return rows, None
-
-
-def _init_worker():
-    """Workers leave Ctrl-C to the main process, and die quietly when it terminates them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-@contextmanager
-def _chunk_results(chunks, jobs):
-    """Yield an iterator over ``_decode_chunk`` results, in order, computed by ``jobs`` processes."""
-    if jobs <= 1:
-        yield map(_decode_chunk, chunks)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    # forkserver (or spawn) rather than fork: this process has threads (tqdm, the pool).
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ctx.Pool(jobs, initializer=_init_worker)
-    try:
-        yield pool.imap(_decode_chunk, chunks)
-    finally:
-        pool.terminate()  # also on Ctrl-C: stop the workers now, not after the last chunk
-        pool.join()
-
-
-def pool_size(num_images, jobs=None):
-    """The number of processes used to decode ``num_images`` (``jobs`` if given)."""
-    if jobs is not None:
-        return max(1, jobs)
-    return 1 if num_images < _MIN_POOL_IMAGES else os.cpu_count() or 1
-
-
-def decode_images(items, jobs=1, progress=True):
-    """Decode images into rows of pixels.
-
-    Parameters
-    ----------
-    items : list of (str, bytes)
-        Member name (for error messages) and encoded PNG or JPEG data.
-    jobs : int
-        Number of processes; 1 decodes in this process.
-    progress : bool
-        Show a progress bar.
-
-    Returns
-    -------
-    ndarray of shape (N, 3072), dtype uint8
-        Channel-major rows: the 1024 red values, then green, then blue.
-    """
-    size = max(1, min(_CHUNK, -(-len(items) // (jobs * 4))))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    out = np.empty((len(items), 3072), dtype=np.uint8)  # (N, 3072)
-    bar = tqdm(total=len(items), desc="decoding", unit="img", disable=not progress)
-    with bar, _chunk_results(chunks, min(jobs, len(chunks))) as results:
-        for start, (rows, error) in zip(range(0, len(items), size), results):
-            if error is not None:
-                raise DatasetError(error)
-            out[start : start + len(rows)] = rows
-            bar.update(len(rows))
-    return out

@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["Py2Str", "Py2Pickler", "to_py2", "dump_py2"]
+__all__ = ["Py2Pickler", "Py2Str", "dump_py2", "to_py2"]
 
 PROTOCOL = 2
 
@@ -44,7 +44,9 @@ class _Global:
 
 
 # NumPy 2 renamed numpy.core to numpy._core but keeps this name loadable for old pickles.
-_RECONSTRUCT = _Global("numpy.core.multiarray", "_reconstruct", np.ndarray.__reduce__(np.zeros(0))[0])
+_RECONSTRUCT = _Global(
+    "numpy.core.multiarray", "_reconstruct", np.ndarray.__reduce__(np.zeros(0))[0]
+)
 
 
 def to_py2(obj):
@@ -106,7 +108,9 @@ class Py2Pickler(pickle._Pickler):
 def _reduce_array(arr):
     """The reduce tuple NumPy wrote under Python 2: raw C-order data as a Python 2 str."""
     if arr.dtype.hasobject:
-        raise TypeError(f"Py2Pickler cannot write arrays of dtype {arr.dtype}; use a numeric dtype.")
+        raise TypeError(
+            f"Py2Pickler cannot write arrays of dtype {arr.dtype}; use a numeric dtype."
+        )
     arr = np.ascontiguousarray(arr)
     state = (1, arr.shape, arr.dtype, False, Py2Str(arr.tobytes()))
     return _RECONSTRUCT, (np.ndarray, (0,), Py2Str(b"b")), state

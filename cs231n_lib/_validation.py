@@ -71,12 +71,14 @@ def check_labels(y, num_examples, name="y"):
             f"Expected {name} to have shape ({num_examples},), one label per row of the "
             f"data, got shape {y.shape} instead."
         )
-    if y.size and not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.equal(np.mod(y, 1), 0)):
-            raise ValueError(
-                f"Expected {name} to hold integer class labels, got dtype {y.dtype} "
-                f"with non-integer values such as {y[np.mod(y, 1) != 0][0]!r}."
-            )
+    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
+        raise TypeError(f"Expected {name} to hold integer class labels, got dtype {y.dtype}.")
+    fractional = y[np.mod(y, 1) != 0] if not np.issubdtype(y.dtype, np.integer) else y[:0]
+    if fractional.size:
+        raise ValueError(
+            f"Expected {name} to hold integer class labels, got dtype {y.dtype} "
+            f"with non-integer values such as {fractional[0]!r}."
+        )
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         raise ValueError(
@@ -89,7 +91,9 @@ def check_labels(y, num_examples, name="y"):
 def check_positive_int(value, name, low=1, high=None):
     """Return ``value`` as an int in ``[low, high]``, or raise with the valid range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Expected {name} to be an integer, got {value!r} ({type(value).__name__}).")
+        raise TypeError(
+            f"Expected {name} to be an integer, got {value!r} ({type(value).__name__})."
+        )
     value = int(value)
     if value < low or (high is not None and value > high):
         bound = f"{low} <= {name}" + (f" <= {high}" if high is not None else "")

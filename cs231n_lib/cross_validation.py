@@ -8,7 +8,7 @@ from tqdm.auto import tqdm
 from ._validation import check_array_2d, check_labels, check_positive_int
 from .classifiers.k_nearest_neighbor import KNearestNeighbor
 
-__all__ = ["split_folds", "cross_validate", "cross_validate_knn", "best_k"]
+__all__ = ["best_k", "cross_validate", "cross_validate_knn", "split_folds"]
 
 
 def split_folds(X, y, num_folds=5):

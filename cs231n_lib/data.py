@@ -18,13 +18,13 @@ import numpy as np
 from ._validation import check_positive_int, check_rng
 
 __all__ = [
-    "CIFAR10_CLASSES",
     "BATCHES_FOLDER",
+    "CIFAR10_CLASSES",
     "default_data_dir",
     "find_batches_dir",
-    "read_batch",
-    "load_cifar10",
     "get_cifar10_data",
+    "load_cifar10",
+    "read_batch",
 ]
 
 #: The ten CIFAR-10 classes in label order: ``CIFAR10_CLASSES[y]`` names label ``y``.

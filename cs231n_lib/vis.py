@@ -17,7 +17,7 @@ def _axes(ax, figsize=(7, 4.5)):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
+        _fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
 
 

@@ -47,16 +47,17 @@ def main(argv=None):
     args = parse_args(argv)
     step("Load CIFAR-10")
     try:
-        X_train, y_train, X_test, y_test = load_cifar10(args.data_dir)
+        # uint8 keeps the 60,000 images small; the subsample becomes float64 below.
+        X_train, y_train, X_test, y_test = load_cifar10(args.data_dir, dtype=np.uint8)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"train {X_train.shape} {y_train.shape}, test {X_test.shape} {y_test.shape}")
 
     step(f"Subsample {args.num_training} training and {args.num_test} test images, flatten")
-    X_train = X_train[: args.num_training].reshape(args.num_training, -1)
+    X_train = X_train[: args.num_training].reshape(args.num_training, -1).astype(np.float64)
     y_train = y_train[: args.num_training]
-    X_test = X_test[: args.num_test].reshape(args.num_test, -1)
+    X_test = X_test[: args.num_test].reshape(args.num_test, -1).astype(np.float64)
     y_test = y_test[: args.num_test]
     print(f"X_train {X_train.shape}, X_test {X_test.shape}")
 

@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Plots render to files in the tests, never to a window.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.xz"
 

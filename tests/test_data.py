@@ -21,8 +21,11 @@ def test_classes_in_official_order():
 def test_load_round_trips_images_and_labels(synthetic_cifar, dtype):
     root, (X_train, y_train, X_test, y_test) = synthetic_cifar
     Xtr, ytr, Xte, yte = load_cifar10(root, dtype=dtype)
-    assert Xtr.shape == (30, 32, 32, 3) and Xte.shape == (8, 32, 32, 3)
-    assert Xtr.dtype == dtype and ytr.dtype == np.int64 and yte.dtype == np.int64
+    assert Xtr.shape == (30, 32, 32, 3)
+    assert Xte.shape == (8, 32, 32, 3)
+    assert Xtr.dtype == dtype
+    assert ytr.dtype == np.int64
+    assert yte.dtype == np.int64
     np.testing.assert_array_equal(Xtr, X_train)  # channel-major rows -> (H, W, RGB)
     np.testing.assert_array_equal(ytr, y_train)
     np.testing.assert_array_equal(Xte, X_test)
@@ -90,7 +93,8 @@ def test_splits_without_mean_or_bias_and_seeded_dev(synthetic_cifar):
     root, (X_train, *_) = synthetic_cifar
     a = get_cifar10_data(25, 5, 8, 10, subtract_mean=False, add_bias=False, rng=3, root=root)
     b = get_cifar10_data(25, 5, 8, 10, subtract_mean=False, add_bias=False, rng=3, root=root)
-    assert a["X_train"].shape == (25, 3072) and "mean_image" not in a
+    assert a["X_train"].shape == (25, 3072)
+    assert "mean_image" not in a
     np.testing.assert_array_equal(a["X_train"], X_train[:25].reshape(25, -1))
     np.testing.assert_array_equal(a["X_dev"], b["X_dev"])
 

@@ -150,3 +150,30 @@ def test_predict_before_train_says_call_train():
 def test_train_validates_labels(X, y, match):
     with pytest.raises(ValueError, match=match):
         KNearestNeighbor().train(X, y)
+
+
+def reference_predict_labels(dists, y_train, k):
+    """Sort every row (ties: earlier training example first), count votes in Python."""
+    y_pred = []
+    for row in dists:
+        votes = np.bincount(y_train[np.argsort(row, kind="stable")[:k]])
+        y_pred.append(int(np.flatnonzero(votes == votes.max())[0]))
+    return np.array(y_pred)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 30])
+def test_predict_labels_matches_reference_with_many_distance_ties(seed, k):
+    # Small integer distances: most rows have ties at the k-th distance.
+    rng = np.random.default_rng(seed)
+    y_train = rng.integers(0, 5, size=30)
+    dists = rng.integers(0, 4, size=(25, 30)).astype(float)
+    knn = classifier_with_labels(y_train)
+    np.testing.assert_array_equal(knn.predict_labels(dists, k=k),
+                                  reference_predict_labels(dists, y_train, k))
+
+
+def test_predict_labels_rejects_nan_distances():
+    knn = classifier_with_labels([0, 1])
+    with pytest.raises(ValueError, match=r"NaN.*Clamp"):
+        knn.predict_labels(np.array([[0.0, np.nan]]))

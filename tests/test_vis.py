@@ -1,14 +1,10 @@
-"""Plots, drawn with the Agg backend."""
+"""Plots, drawn with the Agg backend (conftest.py selects it)."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from cs231n_lib.vis import plot_cross_validation  # noqa: E402
+from cs231n_lib.vis import plot_cross_validation
 
 
 def test_cross_validation_plot_shows_means_and_best_k(tmp_path):

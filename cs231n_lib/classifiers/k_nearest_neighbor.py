@@ -12,12 +12,14 @@ __all__ = ["KNearestNeighbor"]
 class KNearestNeighbor:
     """Classify each example by a majority vote of its ``k`` nearest training examples.
 
-    Training only memorizes the data; all the work happens at prediction time,
-    which is why the cost of classifying grows with the size of the training set.
+    Training only memorizes the data (a copy of it, with each example's squared
+    norm); all the work happens at prediction time, which is why the cost of
+    classifying grows with the size of the training set.
 
     Attributes
     ----------
     X_train : ndarray of shape (num_train, D)
+        A copy of the training data.
     y_train : ndarray of shape (num_train,)
     train_sq : ndarray of shape (num_train,)
         The squared L2 norm of each training example. Every call of
@@ -29,9 +31,10 @@ class KNearestNeighbor:
         self.X_train = None
         self.y_train = None
         self.train_sq = None
+        self._train_augmented = None
 
     def train(self, X, y):
-        """Memorize the training data.
+        """Memorize (a copy of) the training data.
 
         Parameters
         ----------
@@ -47,9 +50,19 @@ class KNearestNeighbor:
         X = check_array_2d(X, "X", "(num_train, D)")
         if X.shape[0] == 0:
             raise ValueError("Expected at least one training example, got X of shape (0, D).")
-        self.X_train = X
-        self.y_train = check_labels(y, X.shape[0])
-        self.train_sq = np.einsum("ij,ij->i", X, X)  # (num_train,)
+        y = check_labels(y, X.shape[0])
+        # Keep each training example t as a row [t, 1, ||t||^2]: with a test row
+        # [-2x, ||x||^2, 1], one matrix product then gives ||x||^2 - 2 x.t + ||t||^2,
+        # the squared distance (see compute_distances_no_loops). X_train and
+        # train_sq are views into that matrix, so the data is stored once.
+        num_train, dim = X.shape
+        self._train_augmented = np.empty((num_train, dim + 2), dtype=X.dtype)
+        self.X_train = self._train_augmented[:, :dim]
+        self.X_train[...] = X
+        self._train_augmented[:, dim] = 1.0
+        self.train_sq = self._train_augmented[:, dim + 1]
+        np.einsum("ij,ij->i", X, X, out=self.train_sq)
+        self.y_train = y
         return self
 
     def predict(self, X, k=1, num_loops=0):
@@ -154,13 +167,16 @@ class KNearestNeighbor:
         # make a squared distance slightly negative: clamp it at 0 before the square
         # root. Do not use scipy or np.linalg.norm().
         ### BEGIN SOLUTION
-        # The matrix product does almost all the work; everything else is done in
-        # place, so that no (num_test, num_train) temporary is made. Scaling the
-        # small matrix by -2 is cheaper than scaling the product.
-        test_sq = np.einsum("ij,ij->i", X, X)  # (num_test,)
-        dists = (X * -2.0) @ self.X_train.T  # (num_test, num_train)
-        dists += self.train_sq  # broadcast along rows
-        dists += test_sq[:, None]  # broadcast along columns
+        # All the arithmetic happens in one matrix product: each test row becomes
+        # [-2x, ||x||^2, 1] and meets the training rows [t, 1, ||t||^2] that train()
+        # stored, giving ||x||^2 - 2 x.t + ||t||^2 with no (num_test, num_train)
+        # temporary. Only the clamp and the square root remain, both in place.
+        num_test, dim = X.shape
+        test_augmented = np.empty((num_test, dim + 2), dtype=self._train_augmented.dtype)
+        np.multiply(X, -2.0, out=test_augmented[:, :dim])
+        np.einsum("ij,ij->i", X, X, out=test_augmented[:, dim])
+        test_augmented[:, dim + 1] = 1.0
+        dists = test_augmented @ self._train_augmented.T  # (num_test, num_train)
         np.maximum(dists, 0.0, out=dists)  # rounding can make tiny distances negative
         np.sqrt(dists, out=dists)
         ### END SOLUTION
@@ -192,13 +208,24 @@ class KNearestNeighbor:
                 f"per training example, got {dists.shape}. Compute dists with this "
                 "classifier's compute_distances_* methods."
             )
+        if np.isnan(dists).any():
+            raise ValueError(
+                "dists contains NaN. Clamp squared distances at 0 before the square root."
+            )
         k = self._check_k(k)
         # TODO: for each test example, find the labels of its k nearest training
         # examples (hint: np.argsort), and store the most common one in y_pred[i].
         # Break ties by choosing the smaller label.
         ### BEGIN SOLUTION
         num_test = dists.shape[0]
-        nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]  # (num_test, k)
+        # Only the set of the k nearest matters, not their order, and np.argpartition
+        # finds it in linear time. Where other training examples tie with the k-th
+        # distance, the earlier ones are nearer: a stable sort decides those rows.
+        nearest = np.argpartition(dists, k - 1, axis=1)[:, :k]  # (num_test, k)
+        kth = np.take_along_axis(dists, nearest, axis=1).max(axis=1)  # (num_test,)
+        ties = np.count_nonzero(dists <= kth[:, None], axis=1) > k
+        if ties.any():
+            nearest[ties] = np.argsort(dists[ties], axis=1, kind="stable")[:, :k]
         closest_y = self.y_train[nearest]  # (num_test, k)
         num_classes = int(self.y_train.max()) + 1
         # Count the votes of every row at once: row i's label c lands in bin i*C + c.
