@@ -18,13 +18,14 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.xz"
 
 
-def require_shared_archive():
-    """Return the shared archive's path; skip without it, but fail on CI."""
+@pytest.fixture(scope="session")
+def shared_archive():
+    """The shared archive's path; skip without it, but fail on CI."""
     if SHARED_ARCHIVE.is_file():
         return SHARED_ARCHIVE
     message = f"the shared CIFAR-10 archive is not at {SHARED_ARCHIVE}"
     if os.environ.get("CI"):
-        pytest.fail(message + " (required on CI)")
+        pytest.fail(message + " (it is required on CI)")
     pytest.skip(message)
 
 
@@ -66,14 +67,15 @@ def synthetic_cifar(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def cifar_root(tmp_path_factory):
-    """The data folder of the real CIFAR-10, built once from the shared archive."""
-    archive = require_shared_archive()
+def cifar_root(tmp_path_factory, shared_archive):
+    """The data folder of the real CIFAR-10, built once by get_datasets.sh from the archive."""
     dest = tmp_path_factory.mktemp("cifar")
-    subprocess.run(
-        ["bash", str(REPO / "get_datasets.sh"), "--from", str(archive), "--dest", str(dest),
-         "--quiet"],
-        check=True,
-        env={**os.environ, "PYTHON": sys.executable},
+    result = subprocess.run(
+        ["bash", str(REPO / "get_datasets.sh"), "--from", str(shared_archive), "--dest",
+         str(dest), "--quiet"],
+        env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True,
+        timeout=600,
     )
+    assert result.returncode == 0, result.stderr
+    assert "Done:" in result.stdout
     return dest

@@ -33,19 +33,7 @@ from cs231n_lib.data import (
 
 pytestmark = pytest.mark.cifar
 
-REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "get_datasets.sh"
-ARCHIVE = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.xz"
-
-
-def shared_archive():
-    """The archive's path; skip without it, but fail on CI."""
-    if ARCHIVE.is_file():
-        return ARCHIVE
-    message = f"the shared CIFAR-10 archive is not at {ARCHIVE}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (it is required on CI)")
-    pytest.skip(message)
+SCRIPT = Path(__file__).resolve().parents[1] / "get_datasets.sh"
 
 
 def script(*args, **kwargs):
@@ -54,16 +42,9 @@ def script(*args, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def batches(tmp_path_factory):
-    """The cifar-10-batches-py folder built once from the shared archive."""
-    archive = shared_archive()
-    dest = tmp_path_factory.mktemp("cifar")
-    process = script("--from", archive, "--dest", dest, "--quiet", stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE, text=True)  # fmt: skip
-    out, err = process.communicate(timeout=300)
-    assert process.returncode == 0, err
-    assert "Done:" in out
-    return dest / BATCHES_FOLDER
+def batches(cifar_root):
+    """The cifar-10-batches-py folder built once from the shared archive (conftest.py)."""
+    return cifar_root / BATCHES_FOLDER
 
 
 def load(folder, name):
@@ -114,10 +95,10 @@ def test_load_cifar10_round_trips(batches):
     np.testing.assert_array_equal(X_float, X_test.astype(np.float32))
 
 
-def test_pixels_agree_with_pillow(batches):
+def test_pixels_agree_with_pillow(batches, shared_archive):
     wanted = {"test/airplane/0000.jpg", "test/cat/0007.jpg", "train/airplane/0000.jpg"}
     images = {}
-    with tarfile.open(ARCHIVE) as tf:  # the archive is sorted: these come early
+    with tarfile.open(shared_archive) as tf:  # the archive is sorted: these come early
         for member in tf:
             if member.name in wanted:
                 with Image.open(io.BytesIO(tf.extractfile(member).read())) as img:
@@ -139,8 +120,8 @@ def test_pixels_agree_with_pillow(batches):
 @pytest.mark.parametrize(
     ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
 )
-def test_an_interrupted_build_leaves_nothing(tmp_path, signum, code):
-    archive = shared_archive()
+def test_an_interrupted_build_leaves_nothing(tmp_path, signum, code, shared_archive):
+    archive = shared_archive
     dest = tmp_path / "data"
     stderr = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 (closed below)
     process = script("--from", archive, "--dest", dest, stdout=subprocess.PIPE,
