@@ -42,9 +42,10 @@ def plot_cross_validation(results, ax=None, param_name="k", title=None):
         raise ValueError("Expected at least one entry in results, got an empty dict.")
     fig, ax = _axes(ax)
     values = sorted(results)
-    for v in values:
+    for i, v in enumerate(values):
         accs = np.asarray(results[v], dtype=float)
-        ax.scatter([v] * len(accs), accs, color="0.6", s=12, zorder=2)
+        label = "one fold" if i == 0 else None
+        ax.scatter([v] * len(accs), accs, color="0.6", s=12, zorder=2, label=label)
     means = np.array([np.mean(results[v]) for v in values])
     stds = np.array([np.std(results[v]) for v in values])
     ax.errorbar(values, means, yerr=stds, fmt="-o", capsize=4, zorder=3, label="mean ± std")

@@ -1,0 +1,59 @@
+"""The solution regions of the package are well formed, for the release to strip them.
+
+Each region is a ``### BEGIN SOLUTION`` line and a later ``### END SOLUTION`` line at
+the same indentation, with no nesting, right after a comment block that holds the
+student's ``TODO``; a region holds code, and every module that needs students has one.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cs231n_lib"
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUDENT_MODULES = ["classifiers/k_nearest_neighbor.py", "cross_validation.py"]
+
+
+def regions(path):
+    """Yield (begin line index, end line index, lines) for each region of the file."""
+    lines = path.read_text().splitlines()
+    begin = None
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            assert begin is None, f"{path.name}:{i + 1}: region opened inside another"
+            begin = i
+        elif stripped == END:
+            assert begin is not None, f"{path.name}:{i + 1}: {END} without {BEGIN}"
+            indent = len(lines[begin]) - len(lines[begin].lstrip())
+            assert len(line) - len(line.lstrip()) == indent, f"{path.name}:{i + 1}: indent"
+            yield begin, i, lines
+            begin = None
+        else:
+            assert "BEGIN SOLUTION" not in line and "END SOLUTION" not in line, (
+                f"{path.name}:{i + 1}: malformed marker {line.strip()!r}"
+            )
+    assert begin is None, f"{path.name}:{begin + 1}: region never closed"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)
+def test_regions_are_well_formed_and_follow_a_todo(path):
+    for begin, end, lines in regions(path):
+        body = [line for line in lines[begin + 1 : end] if line.strip()]
+        assert body, f"{path.name}:{begin + 1}: empty region"
+        comments = []
+        j = begin - 1
+        while j >= 0 and lines[j].strip().startswith("#"):
+            comments.append(lines[j])
+            j -= 1
+        assert any("TODO:" in c for c in comments), (
+            f"{path.name}:{begin + 1}: the region needs the student's TODO comment just before it"
+        )
+
+
+@pytest.mark.parametrize("name", STUDENT_MODULES)
+def test_student_modules_have_regions(name):
+    path = PACKAGE / name
+    assert list(regions(path)), f"{name} has no solution region"
+    ast.parse(path.read_text())
