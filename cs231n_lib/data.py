@@ -214,14 +214,16 @@ def get_cifar10_data(
         ``X_val``/``y_val``, ``X_test``/``y_test``, ``X_dev``/``y_dev``; with
         ``subtract_mean``, also ``mean_image`` of shape (3072,).
     """
-    X_train, y_train, X_test, y_test = load_cifar10(root, dtype=dtype)
+    rng = check_rng(rng)
+    # Load as uint8 and convert split by split: the float copy of all 60,000 images
+    # is never made, which keeps the peak memory near the size of the result.
+    X_train, y_train, X_test, y_test = load_cifar10(root, dtype=np.uint8)
     num_training = check_positive_int(num_training, "num_training", 1, len(X_train))
     num_validation = check_positive_int(
         num_validation, "num_validation", 0, len(X_train) - num_training
     )
     num_test = check_positive_int(num_test, "num_test", 0, len(X_test))
     num_dev = check_positive_int(num_dev, "num_dev", 0, num_training)
-    rng = check_rng(rng)
 
     val = slice(num_training, num_training + num_validation)
     dev = rng.choice(num_training, num_dev, replace=False)
@@ -232,15 +234,23 @@ def get_cifar10_data(
         "dev": (X_train[dev], y_train[dev]),
     }
     out = {}
-    flat = {name: X.reshape(X.shape[0], -1) for name, (X, _) in splits.items()}
+    mean_image = None
     if subtract_mean:
-        mean_image = flat["train"].mean(axis=0)  # (3072,)
-        flat = {name: X - mean_image for name, X in flat.items()}
-        out["mean_image"] = mean_image
-    for name, (_, y) in splits.items():
-        X = flat[name]
-        if add_bias:
-            X = np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
-        out[f"X_{name}"] = np.ascontiguousarray(X)
-        out[f"y_{name}"] = y.copy()
+        mean_image = splits["train"][0].reshape(num_training, -1).mean(axis=0, dtype=np.float64)
+        out["mean_image"] = mean_image.astype(dtype)  # (3072,)
+    for name, (images, labels) in splits.items():
+        out[f"X_{name}"] = _flatten(images, dtype, mean_image, add_bias)
+        out[f"y_{name}"] = labels.copy()
     return out
+
+
+def _flatten(images, dtype, mean_image=None, add_bias=False):
+    """(N, 32, 32, 3) uint8 -> (N, 3072) or, with the bias column, (N, 3073) of ``dtype``."""
+    num, dim = images.shape[0], int(np.prod(images.shape[1:]))
+    X = np.empty((num, dim + add_bias), dtype=dtype)
+    X[:, :dim] = images.reshape(num, dim)
+    if mean_image is not None:
+        X[:, :dim] -= mean_image
+    if add_bias:
+        X[:, dim] = 1.0
+    return X

@@ -113,3 +113,11 @@ def test_split_sizes_are_checked_against_the_data(synthetic_cifar, kwargs, match
     root, _ = synthetic_cifar
     with pytest.raises(ValueError, match=match):
         get_cifar10_data(root=root, **kwargs)
+
+
+def test_splits_in_float32(synthetic_cifar):
+    root, (X_train, *_) = synthetic_cifar
+    data = get_cifar10_data(20, 5, 5, 3, root=root, dtype=np.float32)
+    assert {v.dtype for k, v in data.items() if k.startswith("X_")} == {np.dtype(np.float32)}
+    expected = X_train[:20].reshape(20, -1) - X_train[:20].reshape(20, -1).mean(axis=0)
+    np.testing.assert_allclose(data["X_train"][:, :-1], expected, rtol=1e-5, atol=1e-4)
