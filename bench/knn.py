@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from cs231n_lib.classifiers import KNearestNeighbor
-from cs231n_lib.data import load_cifar10
+from cs231n_lib.data import load_cifar10_subsample
 
 
 def best_time(fn, repeats):
@@ -36,10 +36,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="repeats per round")
     args = parser.parse_args(argv)
 
-    X_train, y_train, X_test, _ = load_cifar10(args.data_dir)
-    X_train = np.ascontiguousarray(X_train[: args.num_training].reshape(args.num_training, -1))
-    X_test = np.ascontiguousarray(X_test[: args.num_test].reshape(args.num_test, -1))
-    knn = KNearestNeighbor().train(X_train, y_train[: args.num_training])
+    X_train, y_train, X_test, _ = load_cifar10_subsample(
+        args.num_training, args.num_test, root=args.data_dir
+    )
+    knn = KNearestNeighbor().train(X_train, y_train)
     X_train_T = X_train.T
 
     def product():

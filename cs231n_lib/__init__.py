@@ -18,7 +18,7 @@ vis
 
 from .classifiers import KNearestNeighbor
 from .cross_validation import best_k, cross_validate, cross_validate_knn, split_folds
-from .data import CIFAR10_CLASSES, get_cifar10_data, load_cifar10
+from .data import CIFAR10_CLASSES, get_cifar10_data, load_cifar10, load_cifar10_subsample
 from .gradient_check import eval_numerical_gradient, grad_check_sparse, rel_error
 
 __version__ = "0.1.0"
@@ -33,6 +33,7 @@ __all__ = [
     "get_cifar10_data",
     "grad_check_sparse",
     "load_cifar10",
+    "load_cifar10_subsample",
     "rel_error",
     "split_folds",
 ]

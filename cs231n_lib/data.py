@@ -24,6 +24,7 @@ __all__ = [
     "find_batches_dir",
     "get_cifar10_data",
     "load_cifar10",
+    "load_cifar10_subsample",
     "read_batch",
 ]
 
@@ -171,6 +172,38 @@ def load_cifar10(root=None, dtype=np.float64):
     y_train = np.concatenate([p[1] for p in parts])
     data, y_test = read_batch(folder / TEST_BATCH)
     return X_train, y_train, _to_images(data, dtype), y_test
+
+
+def load_cifar10_subsample(num_training=5000, num_test=500, root=None, dtype=np.float64):
+    """The first training and test images, flattened: the data of the kNN lesson.
+
+    Parameters
+    ----------
+    num_training : int, default=5000
+        How many of the first training images to keep.
+    num_test : int, default=500
+        How many of the first test images to keep.
+    root : str or path-like, optional
+        Where the data is, as in :func:`load_cifar10`.
+    dtype : numpy dtype, default=np.float64
+
+    Returns
+    -------
+    X_train : ndarray of shape (num_training, 3072)
+        Pixel values 0..255, one flattened image a row.
+    y_train : ndarray of shape (num_training,), dtype int64
+    X_test : ndarray of shape (num_test, 3072)
+    y_test : ndarray of shape (num_test,), dtype int64
+    """
+    X_train, y_train, X_test, y_test = load_cifar10(root, dtype=np.uint8)
+    num_training = check_positive_int(num_training, "num_training", 1, len(X_train))
+    num_test = check_positive_int(num_test, "num_test", 1, len(X_test))
+    return (
+        _flatten(X_train[:num_training], dtype),
+        y_train[:num_training].copy(),
+        _flatten(X_test[:num_test], dtype),
+        y_test[:num_test].copy(),
+    )
 
 
 def get_cifar10_data(

@@ -15,7 +15,7 @@ import numpy as np
 
 from cs231n_lib.classifiers import KNearestNeighbor
 from cs231n_lib.cross_validation import best_k, cross_validate_knn
-from cs231n_lib.data import default_data_dir, load_cifar10
+from cs231n_lib.data import default_data_dir, load_cifar10_subsample
 
 K_CHOICES = [1, 3, 5, 8, 10, 12, 15, 20, 50, 100]
 
@@ -45,21 +45,17 @@ def accuracy_line(y_pred, y):
 
 def main(argv=None):
     args = parse_args(argv)
-    step("Load CIFAR-10")
+    step(f"Load CIFAR-10: the first {args.num_training} training and {args.num_test} test "
+         "images, flattened")
     try:
-        # uint8 keeps the 60,000 images small; the subsample becomes float64 below.
-        X_train, y_train, X_test, y_test = load_cifar10(args.data_dir, dtype=np.uint8)
+        X_train, y_train, X_test, y_test = load_cifar10_subsample(
+            args.num_training, args.num_test, root=args.data_dir
+        )
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"train {X_train.shape} {y_train.shape}, test {X_test.shape} {y_test.shape}")
-
-    step(f"Subsample {args.num_training} training and {args.num_test} test images, flatten")
-    X_train = X_train[: args.num_training].reshape(args.num_training, -1).astype(np.float64)
-    y_train = y_train[: args.num_training]
-    X_test = X_test[: args.num_test].reshape(args.num_test, -1).astype(np.float64)
-    y_test = y_test[: args.num_test]
-    print(f"X_train {X_train.shape}, X_test {X_test.shape}")
+    print(f"X_train {X_train.shape} y_train {y_train.shape}, "
+          f"X_test {X_test.shape} y_test {y_test.shape}")
 
     step("Distances (no loops)")
     knn = KNearestNeighbor().train(X_train, y_train)

@@ -9,6 +9,7 @@ from cs231n_lib.data import (
     find_batches_dir,
     get_cifar10_data,
     load_cifar10,
+    load_cifar10_subsample,
 )
 
 
@@ -121,3 +122,16 @@ def test_splits_in_float32(synthetic_cifar):
     assert {v.dtype for k, v in data.items() if k.startswith("X_")} == {np.dtype(np.float32)}
     expected = X_train[:20].reshape(20, -1) - X_train[:20].reshape(20, -1).mean(axis=0)
     np.testing.assert_allclose(data["X_train"][:, :-1], expected, rtol=1e-5, atol=1e-4)
+
+
+def test_subsample_keeps_the_first_images_flattened(synthetic_cifar):
+    root, (X_train, y_train, X_test, y_test) = synthetic_cifar
+    Xtr, ytr, Xte, yte = load_cifar10_subsample(12, 5, root=root)
+    assert Xtr.shape == (12, 3072)
+    assert Xtr.dtype == np.float64
+    np.testing.assert_array_equal(Xtr, X_train[:12].reshape(12, -1))
+    np.testing.assert_array_equal(ytr, y_train[:12])
+    np.testing.assert_array_equal(Xte, X_test[:5].reshape(5, -1))
+    np.testing.assert_array_equal(yte, y_test[:5])
+    with pytest.raises(ValueError, match=r"1 <= num_test <= 8, got num_test=9"):
+        load_cifar10_subsample(12, 9, root=root)

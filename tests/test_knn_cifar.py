@@ -5,7 +5,7 @@ import pytest
 
 from cs231n_lib.classifiers import KNearestNeighbor
 from cs231n_lib.cross_validation import best_k, cross_validate_knn
-from cs231n_lib.data import load_cifar10
+from cs231n_lib.data import load_cifar10_subsample
 
 pytestmark = pytest.mark.cifar
 
@@ -13,9 +13,7 @@ pytestmark = pytest.mark.cifar
 @pytest.fixture(scope="module")
 def subsample(cifar_root):
     """The first 5,000 training and 500 test images, flattened, as in the notebook."""
-    X_train, y_train, X_test, y_test = load_cifar10(cifar_root, dtype=np.uint8)
-    return (X_train[:5000].reshape(5000, -1).astype(np.float64), y_train[:5000],
-            X_test[:500].reshape(500, -1).astype(np.float64), y_test[:500])
+    return load_cifar10_subsample(5000, 500, root=cifar_root)
 
 
 @pytest.fixture(scope="module")
