@@ -125,3 +125,37 @@ def check_rng(rng):
         "Expected rng to be None, an int seed or a numpy.random.Generator "
         f"(np.random.default_rng(seed)), got {type(rng).__name__}."
     )
+
+
+def check_loss_inputs(W, X, y, reg):
+    """Check the arguments of a loss function ``(W, X, y, reg)``, or raise.
+
+    Parameters
+    ----------
+    W : ndarray of shape (D, C)
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,), labels in ``0 <= y < C``
+    reg : float, ``>= 0``
+
+    Returns
+    -------
+    W, X, y, reg
+        ``W`` and ``X`` as float arrays, ``y`` as int64, ``reg`` as a float.
+    """
+    W = check_array_2d(W, "W", "(D, C)")
+    X = check_array_2d(X, "X", "(N, D)")
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"Expected X of shape (N, D) and W of shape (D, C) with the same D, got X "
+            f"{X.shape} and W {W.shape}. Did you forget the bias column of ones "
+            "(D = 3073 for CIFAR-10 images), or pass W transposed?"
+        )
+    y = check_labels(y, X.shape[0])
+    if y.size and y.max() >= W.shape[1]:
+        raise ValueError(
+            f"Expected labels in 0 <= y < C = {W.shape[1]} (the columns of W), got a "
+            f"label {y.max()}."
+        )
+    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
+        raise ValueError(f"Expected a regularization strength reg >= 0, got {reg!r}.")
+    return W, X, y, float(reg)

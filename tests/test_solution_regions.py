@@ -12,7 +12,13 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cs231n_lib"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-STUDENT_MODULES = ["classifiers/k_nearest_neighbor.py", "cross_validation.py"]
+STUDENT_MODULES = [
+    "classifiers/k_nearest_neighbor.py",
+    "classifiers/linear_classifier.py",
+    "classifiers/linear_svm.py",
+    "classifiers/softmax.py",
+    "cross_validation.py",
+]
 
 
 def regions(path):
