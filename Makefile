@@ -35,6 +35,8 @@ test: lint
 
 bench: data
 	$(PY) bench/knn.py
+	$(PY) bench/linear.py
+	$(PY) bench/features.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -23,6 +23,7 @@ __all__ = [
     "default_data_dir",
     "find_batches_dir",
     "get_cifar10_data",
+    "get_cifar10_images",
     "load_cifar10",
     "load_cifar10_subsample",
     "read_batch",
@@ -250,22 +251,11 @@ def get_cifar10_data(
     rng = check_rng(rng)
     # Load as uint8 and convert split by split: the float copy of all 60,000 images
     # is never made, which keeps the peak memory near the size of the result.
-    X_train, y_train, X_test, y_test = load_cifar10(root, dtype=np.uint8)
-    num_training = check_positive_int(num_training, "num_training", 1, len(X_train))
-    num_validation = check_positive_int(
-        num_validation, "num_validation", 0, len(X_train) - num_training
-    )
-    num_test = check_positive_int(num_test, "num_test", 0, len(X_test))
+    splits = _splits(num_training, num_validation, num_test, root)
+    num_training = len(splits["train"][1])
     num_dev = check_positive_int(num_dev, "num_dev", 0, num_training)
-
-    val = slice(num_training, num_training + num_validation)
     dev = rng.choice(num_training, num_dev, replace=False)
-    splits = {
-        "train": (X_train[:num_training], y_train[:num_training]),
-        "val": (X_train[val], y_train[val]),
-        "test": (X_test[:num_test], y_test[:num_test]),
-        "dev": (X_train[dev], y_train[dev]),
-    }
+    splits["dev"] = (splits["train"][0][dev], splits["train"][1][dev])
     out = {}
     mean_image = None
     if subtract_mean:
@@ -275,6 +265,55 @@ def get_cifar10_data(
         out[f"X_{name}"] = _flatten(images, dtype, mean_image, add_bias)
         out[f"y_{name}"] = labels.copy()
     return out
+
+
+def get_cifar10_images(num_training=49000, num_validation=1000, num_test=1000, root=None,
+                       dtype=np.uint8):
+    """Load CIFAR-10 as images, cut into train, validation and test splits.
+
+    The splits are those of :func:`get_cifar10_data`, but the images keep their
+    shape and pixel values, as feature extractors need them.
+
+    Parameters
+    ----------
+    num_training : int, default=49000
+        The first ``num_training`` training images form the training split.
+    num_validation : int, default=1000
+        The next ``num_validation`` training images form the validation split.
+    num_test : int, default=1000
+        The first ``num_test`` test images form the test split.
+    root : str or path-like, optional
+        Where the data is, as in :func:`load_cifar10`.
+    dtype : numpy dtype, default=np.uint8
+
+    Returns
+    -------
+    dict
+        ``X_train`` of shape (num_training, 32, 32, 3) with pixel values 0..255,
+        ``y_train`` of shape (num_training,), and likewise ``X_val``/``y_val``
+        and ``X_test``/``y_test``.
+    """
+    out = {}
+    for name, (images, labels) in _splits(num_training, num_validation, num_test, root).items():
+        out[f"X_{name}"] = images.astype(dtype)
+        out[f"y_{name}"] = labels.copy()
+    return out
+
+
+def _splits(num_training, num_validation, num_test, root):
+    """{"train"/"val"/"test": (uint8 images (N, 32, 32, 3), labels (N,))}, as views."""
+    X_train, y_train, X_test, y_test = load_cifar10(root, dtype=np.uint8)
+    num_training = check_positive_int(num_training, "num_training", 1, len(X_train))
+    num_validation = check_positive_int(
+        num_validation, "num_validation", 0, len(X_train) - num_training
+    )
+    num_test = check_positive_int(num_test, "num_test", 0, len(X_test))
+    val = slice(num_training, num_training + num_validation)
+    return {
+        "train": (X_train[:num_training], y_train[:num_training]),
+        "val": (X_train[val], y_train[val]),
+        "test": (X_test[:num_test], y_test[:num_test]),
+    }
 
 
 def _flatten(images, dtype, mean_image=None, add_bias=False):

@@ -8,6 +8,7 @@ from cs231n_lib.data import (
     default_data_dir,
     find_batches_dir,
     get_cifar10_data,
+    get_cifar10_images,
     load_cifar10,
     load_cifar10_subsample,
 )
@@ -135,3 +136,23 @@ def test_subsample_keeps_the_first_images_flattened(synthetic_cifar):
     np.testing.assert_array_equal(yte, y_test[:5])
     with pytest.raises(ValueError, match=r"1 <= num_test <= 8, got num_test=9"):
         load_cifar10_subsample(12, 9, root=root)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_image_splits_keep_the_images_and_match_the_flat_splits(synthetic_cifar, dtype):
+    root, (X_train, y_train, X_test, y_test) = synthetic_cifar
+    images = get_cifar10_images(20, 6, 5, root=root, dtype=dtype)
+    np.testing.assert_array_equal(images["y_train"], y_train[:20])
+    np.testing.assert_array_equal(images["y_test"], y_test[:5])
+    assert sorted(images) == ["X_test", "X_train", "X_val", "y_test", "y_train", "y_val"]
+    assert images["X_train"].shape == (20, 32, 32, 3)
+    assert images["X_train"].dtype == dtype
+    np.testing.assert_array_equal(images["X_train"], X_train[:20])
+    np.testing.assert_array_equal(images["X_val"], X_train[20:26])
+    np.testing.assert_array_equal(images["X_test"], X_test[:5])
+    flat = get_cifar10_data(20, 6, 5, 0, subtract_mean=False, add_bias=False, root=root)
+    for split in ("train", "val", "test"):
+        np.testing.assert_array_equal(images[f"X_{split}"].reshape(-1, 3072), flat[f"X_{split}"])
+        np.testing.assert_array_equal(images[f"y_{split}"], flat[f"y_{split}"])
+    with pytest.raises(ValueError, match=r"0 <= num_validation <= 10"):
+        get_cifar10_images(20, 11, root=root)

@@ -1,5 +1,6 @@
 """The project's own files: dependencies declared once, mirrored for conda."""
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -60,3 +61,26 @@ def test_generated_and_local_folders_are_ignored():
     ignored = (REPO / ".gitignore").read_text().split()
     for folder in (".venv/", "datasets/", "build/"):
         assert folder in ignored
+
+
+# Import names of the runtime dependencies, where they differ from the package name.
+IMPORT_NAMES = {"pillow": "PIL"}
+
+
+def test_library_imports_only_its_runtime_dependencies():
+    """Test-only packages (scikit-image, pytest) must not leak into the student's package."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    allowed = {IMPORT_NAMES.get(n, n) for n, _ in map(parse_requirement, project["dependencies"])}
+    allowed |= set(sys.stdlib_module_names) | {"cs231n_lib"}
+    for path in sorted((REPO / "cs231n_lib").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed, f"{path.relative_to(REPO)} imports {name}"
