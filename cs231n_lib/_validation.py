@@ -28,6 +28,8 @@ def check_array_2d(X, name="X", what="(N, D)"):
     ndarray of shape (N, D)
         ``X`` itself when it is already a float array, otherwise a float64 copy.
     """
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
+        return X  # the common case, checked cheaply: losses call this at every step
     X = np.asarray(X)
     if X.ndim != 2:
         hint = ""
@@ -66,6 +68,11 @@ def check_labels(y, num_examples, name="y"):
     ndarray of shape (N,), dtype int64
     """
     y = np.asarray(y)
+    if y.dtype.kind in "iu" and y.shape == (num_examples,):
+        y = y.astype(np.int64, copy=False)  # the common case, checked cheaply
+        if y.size and y.min() < 0:
+            raise ValueError(_negative_label_message(y, name))
+        return y
     if y.ndim != 1 or y.shape[0] != num_examples:
         raise ValueError(
             f"Expected {name} to have shape ({num_examples},), one label per row of the "
@@ -81,11 +88,15 @@ def check_labels(y, num_examples, name="y"):
         )
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
-        raise ValueError(
-            f"Expected class labels in {name} to be >= 0, got {y.min()}. "
-            "Map your classes to 0, 1, ..., C-1."
-        )
+        raise ValueError(_negative_label_message(y, name))
     return y
+
+
+def _negative_label_message(y, name):
+    return (
+        f"Expected class labels in {name} to be >= 0, got {y.min()}. "
+        "Map your classes to 0, 1, ..., C-1."
+    )
 
 
 def check_positive_int(value, name, low=1, high=None):

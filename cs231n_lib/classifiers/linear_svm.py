@@ -80,7 +80,8 @@ def svm_loss_vectorized(W, X, y, reg):
     ### BEGIN SOLUTION
     rows = np.arange(num_train)
     scores = X @ W  # (N, C)
-    margins = scores - scores[rows, y][:, None] + DELTA  # (N, C)
+    margins = scores - scores[rows, y][:, None]  # (N, C)
+    margins += DELTA
     margins[rows, y] = 0.0
     np.maximum(margins, 0.0, out=margins)
     loss = margins.sum() / num_train + reg * np.vdot(W, W)
@@ -91,7 +92,7 @@ def svm_loss_vectorized(W, X, y, reg):
     dscores /= num_train
     # dW = X.T @ dscores, computed as (dscores.T @ X).T: the same product, but BLAS
     # reads the C-ordered X row by row, which is about 3x faster here.
-    dW = 2 * reg * W  # (D, C)
-    dW += (dscores.T @ X).T
+    dW = (dscores.T @ X).T  # (D, C)
+    dW += 2 * reg * W
     ### END SOLUTION
     return float(loss), dW

@@ -88,15 +88,15 @@ def softmax_loss_vectorized(W, X, y, reg):
     scores -= scores.max(axis=1, keepdims=True)
     probs = np.exp(scores)  # (N, C), not yet normalized
     exp_sums = probs.sum(axis=1)  # (N,)
-    loss = np.mean(np.log(exp_sums) - scores[rows, y]) + reg * np.vdot(W, W)
+    data_loss = np.log(exp_sums).sum() - scores[rows, y].sum()
+    loss = data_loss / num_train + reg * np.vdot(W, W)
 
-    # d loss / d scores = probabilities - one-hot of the correct class.
-    probs /= exp_sums[:, None]
-    probs[rows, y] -= 1.0
-    probs /= num_train
+    # d loss / d scores = (probabilities - one-hot of the correct class) / N.
+    probs *= (1.0 / num_train) / exp_sums[:, None]
+    probs[rows, y] -= 1.0 / num_train
     # dW = X.T @ probs, computed as (probs.T @ X).T: the same product, but BLAS
     # reads the C-ordered X row by row, which is about 3x faster here.
-    dW = 2 * reg * W  # (D, C)
-    dW += (probs.T @ X).T
+    dW = (probs.T @ X).T  # (D, C)
+    dW += 2 * reg * W
     ### END SOLUTION
     return float(loss), dW
