@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import matplotlib.colors
 import numpy as np
+from _timing import interleaved
 from scipy.ndimage import uniform_filter
 
 from cs231n_lib.data import load_cifar10
@@ -64,12 +64,6 @@ def course_style_extract(imgs, feature_fns):
     return feats
 
 
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", default=None)
@@ -94,11 +88,8 @@ def main(argv=None):
         return course_style_extract(imgs, course_fns)
 
     ours()  # warm up
-    t_ours, t_course = [], []
-    for _ in range(args.rounds):  # interleave, so that machine noise hits both alike
-        t_course.append(timed(course))
-        t_ours.append(timed(ours))
-    t_ours, t_course = min(t_ours), min(t_course)
+    best = interleaved({"course": course, "ours": ours}, args.rounds)
+    t_ours, t_course = best["ours"], best["course"]
     scale = 60000 / num
     print(f"images: {num} x {imgs.shape[1:]} {imgs.dtype}, best of {args.rounds} rounds")
     print(f"(a) per-image, course's way: {t_course:8.2f} s   (60,000 images: "

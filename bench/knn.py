@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numpy as np
+from _timing import interleaved
 
 from cs231n_lib.classifiers import KNearestNeighbor
 from cs231n_lib.data import load_cifar10_subsample
-
-
-def best_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv=None):
@@ -54,12 +45,11 @@ def main(argv=None):
         return np.sqrt(np.maximum(sq - 2 * X_test @ X_train_T, 0))
 
     product(), distances()  # warm up BLAS threads and caches
-    t_product, t_dist, t_text = [], [], []
-    for _ in range(args.rounds):  # interleave, so that machine noise hits all alike
-        t_product.append(best_time(product, args.repeats))
-        t_dist.append(best_time(distances, args.repeats))
-        t_text.append(best_time(textbook, args.repeats))
-    t_product, t_dist, t_text = min(t_product), min(t_dist), min(t_text)
+    best = interleaved(
+        {"product": product, "distances": distances, "textbook": textbook},
+        args.rounds, args.repeats,
+    )
+    t_product, t_dist, t_text = best["product"], best["distances"], best["textbook"]
     shape = f"{args.num_test} x {X_train.shape[1]} @ {X_train.shape[1]} x {args.num_training}"
     print(f"bare matrix product ({shape}, float64): {t_product * 1e3:8.1f} ms")
     print(f"compute_distances_no_loops:                       {t_dist * 1e3:8.1f} ms")

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numpy as np
+from _timing import best_time, interleaved
 
 from cs231n_lib.classifiers import (
     LinearSVM,
@@ -29,24 +29,6 @@ from cs231n_lib.classifiers import (
     svm_loss_vectorized,
 )
 from cs231n_lib.data import get_cifar10_data
-
-
-def best_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def interleaved(fns, rounds, repeats):
-    """Best time of each function, measured round by round so that noise hits all alike."""
-    best = {name: float("inf") for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            best[name] = min(best[name], best_time(fn, repeats))
-    return best
 
 
 def bench_losses(X, y, W, reg, rounds, repeats):

@@ -170,3 +170,43 @@ def check_loss_inputs(W, X, y, reg):
     if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
         raise ValueError(f"Expected a regularization strength reg >= 0, got {reg!r}.")
     return W, X, y, float(reg)
+
+
+def check_images(X, name="X", channels=None):
+    """Return ``X`` as a real ndarray of shape (N, H, W, channels) with N >= 1, or raise.
+
+    Parameters
+    ----------
+    X : array_like
+        A stack of images.
+    name : str
+        The argument's name, used in the error message.
+    channels : int, optional
+        The number of channels required (3 for RGB); any number when None.
+
+    Returns
+    -------
+    ndarray of shape (N, H, W, channels)
+    """
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise TypeError(
+            f"Expected {name} to hold real numbers, got dtype {X.dtype}. "
+            f"Convert it with {name}.astype(np.float64)."
+        )
+    if X.ndim != 4 or (channels is not None and X.shape[-1] != channels):
+        what = f"(N, H, W, {channels if channels is not None else 'C'})"
+        hint = ""
+        if X.ndim == 2:
+            hint = f" If each row is a flattened image, reshape it: {name}.reshape(-1, 32, 32, 3)."
+        elif X.ndim == 3:
+            hint = f" For a single image use {name}[None]."
+        elif X.ndim == 4 and X.shape[1] == channels:
+            hint = f" If the channels come first, use {name}.transpose(0, 2, 3, 1)."
+        raise ValueError(
+            f"Expected {name} to be a 4-D array of shape {what}, a stack of images, got an "
+            f"array of shape {X.shape} instead.{hint}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"Expected at least one image in {name}, got shape {X.shape}.")
+    return X

@@ -111,7 +111,7 @@ def test_visualize_grid_padding_sets_size_and_constant_image_is_zero():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"Xs": np.zeros((2, 2, 3))}, ValueError, r"4-D.*np\.newaxis"),
+        ({"Xs": np.zeros((2, 2, 3))}, ValueError, r"4-D.*Xs\[None\]"),
         ({"Xs": np.zeros((0, 2, 2, 3))}, ValueError, "at least one image"),
         ({"Xs": np.array([[[["a"]]]])}, TypeError, "real numbers"),
         ({"Xs": np.zeros((1, 2, 2, 3)), "ubound": 0}, ValueError, "ubound"),

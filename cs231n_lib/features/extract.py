@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
-from .._validation import check_array_2d, check_positive_int
+from .._validation import check_array_2d, check_images, check_positive_int
 from ._batch import _supports_batch
 
 __all__ = ["extract_features", "standardize_features"]
@@ -37,7 +37,7 @@ def extract_features(imgs, feature_fns, verbose=False, batch_size=256):
         Row i holds the features of image i: the columns of ``feature_fns[0]``, then
         those of ``feature_fns[1]``, and so on, ``F = F_0 + F_1 + ...``.
     """
-    imgs = _check_stack(imgs)
+    imgs = check_images(imgs, "imgs", channels=3)
     batch_size = check_positive_int(batch_size, "batch_size")
     if callable(feature_fns):
         raise TypeError(
@@ -67,25 +67,6 @@ def extract_features(imgs, feature_fns, verbose=False, batch_size=256):
 
 def _name(fn, k):
     return f"feature_fns[{k}] ({getattr(fn, '__name__', type(fn).__name__)})"
-
-
-def _check_stack(imgs):
-    """Return ``imgs`` as an ndarray of shape (N, H, W, 3) with N >= 1, or raise."""
-    imgs = np.asarray(imgs)
-    if imgs.ndim != 4 or imgs.shape[-1] != 3:
-        hint = ""
-        if imgs.ndim == 2:
-            hint = (" Reshape flattened rows (as load_cifar10_subsample returns them) with "
-                    "imgs.reshape(-1, 32, 32, 3).")
-        elif imgs.ndim == 3 and imgs.shape[-1] == 3:
-            hint = " For a single image use imgs[None]."
-        raise ValueError(
-            "Expected imgs to be a 4-D array of shape (N, H, W, 3), a stack of RGB "
-            f"images, got an array of shape {imgs.shape} instead.{hint}"
-        )
-    if len(imgs) == 0:
-        raise ValueError("Expected at least one image, got imgs of shape (0, H, W, 3).")
-    return imgs
 
 
 def _features_of_chunk(fn, k, chunk, start):

@@ -7,33 +7,16 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_array_2d, check_labels, check_positive_int, check_rng
+from .._validation import (
+    check_array_2d,
+    check_images,
+    check_labels,
+    check_positive_int,
+    check_rng,
+)
 from ._common import _figure
 
 __all__ = ["plot_weight_templates", "show_class_samples", "visualize_grid"]
-
-
-def _check_images(X, name, what):
-    """``X`` as a real-valued ndarray of 4 dimensions, or raise."""
-    X = np.asarray(X)
-    if X.ndim != 4:
-        hint = ""
-        if X.ndim == 2:
-            hint = f" If each row is a flattened image, reshape it: {name}.reshape(-1, 32, 32, 3)."
-        elif X.ndim == 3:
-            hint = f" For a single image use {name}[np.newaxis]."
-        raise ValueError(
-            f"Expected {name} to be a 4-D array of shape {what}, "
-            f"got an array of shape {X.shape} instead.{hint}"
-        )
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise TypeError(
-            f"Expected {name} to hold real numbers, got dtype {X.dtype}. "
-            f"Convert it with {name}.astype(np.float64)."
-        )
-    if X.shape[0] == 0:
-        raise ValueError(f"Expected at least one image in {name}, got shape {X.shape}.")
-    return X
 
 
 def _rescale(a, ubound):
@@ -77,7 +60,7 @@ def visualize_grid(Xs, ubound=255.0, padding=1):
         ``grid_h = rows * H + (rows - 1) * padding`` and likewise ``grid_w``.
         Show it with ``plt.imshow(grid.astype("uint8"))`` for ``ubound=255``.
     """
-    Xs = _check_images(Xs, "Xs", "(N, H, W, C)")
+    Xs = check_images(Xs, "Xs")
     if (not isinstance(ubound, numbers.Real) or isinstance(ubound, bool)
             or not math.isfinite(ubound) or ubound <= 0):
         raise ValueError(f"Expected ubound to be a positive finite number, got {ubound!r}.")
@@ -157,12 +140,7 @@ def show_class_samples(X, y, classes, per_class=7, rng=None, fig=None):
         ``per_class * C`` axes, row-major: ``fig.axes[r * C + c]`` is row ``r``
         of class ``c``.
     """
-    X = _check_images(X, "X", "(N, H, W, 3)")
-    if X.shape[-1] != 3:
-        raise ValueError(
-            f"Expected X to hold RGB images of shape (N, H, W, 3), got shape {X.shape}. "
-            "If the channels come first, use X.transpose(0, 2, 3, 1)."
-        )
+    X = check_images(X, "X", channels=3)
     y = check_labels(y, X.shape[0])
     classes = _check_classes(classes)
     C = len(classes)
