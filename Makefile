@@ -26,6 +26,7 @@ data: $(STAMP)
 
 demo: data
 	MPLBACKEND=Agg $(PY) scripts/knn_demo.py --out $(DEMO_OUT)
+	MPLBACKEND=Agg $(PY) scripts/linear_demo.py --out $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -6,36 +6,25 @@ over k with an error-bar plot, best k, test accuracy with the best k.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _demo import demo_parser, step
 
 from cs231n_lib.classifiers import KNearestNeighbor
 from cs231n_lib.cross_validation import best_k, cross_validate_knn
-from cs231n_lib.data import default_data_dir, load_cifar10_subsample
+from cs231n_lib.data import load_cifar10_subsample
 
 K_CHOICES = [1, 3, 5, 8, 10, 12, 15, 20, 50, 100]
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help=f"folder holding cifar-10-batches-py (default {default_data_dir()})")
-    parser.add_argument("--out", type=Path, default=Path("build/demo"),
-                        help="folder for the plot (default build/demo)")
+    parser = demo_parser(__doc__)
     parser.add_argument("--num-training", type=int, default=5000)
     parser.add_argument("--num-test", type=int, default=500)
     parser.add_argument("--num-folds", type=int, default=5)
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser.parse_args(argv)
-
-
-def step(message):
-    print(f"\n== {message}", flush=True)
 
 
 def accuracy_line(y_pred, y):
