@@ -10,7 +10,8 @@ Times, in one run on the real data (``make bench``):
   that does only each iteration's unavoidable work: drawing the rows, the two
   products and the weight update; target at most 1.15x.
 
-Each figure is the best of several interleaved repeats.
+The losses are called in turn, hundreds of times each, and the median counts;
+training is timed in a few interleaved rounds, and the best counts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import argparse
 import sys
 
 import numpy as np
-from _timing import best_time, interleaved
+from _timing import best_time, interleaved, median_times
 
 from cs231n_lib.classifiers import (
     LinearSVM,
@@ -31,7 +32,10 @@ from cs231n_lib.classifiers import (
 from cs231n_lib.data import get_cifar10_data
 
 
-def bench_losses(X, y, W, reg, rounds, repeats):
+def bench_losses(X, y, W_c, reg, calls):
+    # W as LinearClassifier stores it (Fortran order, like the gradient), and as
+    # np.random.randn gives it in the notebooks (C order): same values.
+    W = np.asfortranarray(W_c)
     G = np.ones((X.shape[0], W.shape[1]))  # stands for d loss / d scores
 
     def products():
@@ -42,12 +46,18 @@ def bench_losses(X, y, W, reg, rounds, repeats):
 
     fns = {
         "products": products,
-        "textbook": textbook_products,
         "svm": lambda: svm_loss_vectorized(W, X, y, reg),
         "softmax": lambda: softmax_loss_vectorized(W, X, y, reg),
     }
     fns["products"]()  # warm up BLAS threads and caches
-    best = interleaved(fns, rounds, repeats)
+    best = median_times(fns, calls)
+    # For information, in a round of their own: the slow form of X.T @ G, and W in
+    # C order, where the gradient's layout differs from W's.
+    extra = median_times({
+        "products": products,
+        "textbook": textbook_products,
+        "svm_c": lambda: svm_loss_vectorized(W_c, X, y, reg),
+    }, calls // 2)
     naive = {
         "svm": best_time(lambda: svm_loss_naive(W, X, y, reg), 2),
         "softmax": best_time(lambda: softmax_loss_naive(W, X, y, reg), 2),
@@ -55,7 +65,9 @@ def bench_losses(X, y, W, reg, rounds, repeats):
     shape = f"{X.shape[0]} x {X.shape[1]}"
     print(f"losses on {shape} (float64), C = {W.shape[1]}:")
     print(f"  bare products X @ W and X.T @ G:  {best['products'] * 1e3:8.2f} ms")
-    print(f"  (X.T @ G written as such:         {best['textbook'] * 1e3:8.2f} ms)")
+    print(f"  (X.T @ G written as such:         {extra['textbook'] * 1e3:8.2f} ms, "
+          f"{extra['textbook'] / extra['products']:.2f}x)")
+    print("  W in Fortran order, as LinearClassifier keeps it:")
     for name in ("svm", "softmax"):
         ratio = best[name] / best["products"]
         speedup = naive[name] / best[name]
@@ -67,6 +79,9 @@ def bench_losses(X, y, W, reg, rounds, repeats):
             f"  {name + '_loss_naive:':28s}{naive[name] * 1e3:8.2f} ms  "
             f"vectorized is {speedup:.0f}x faster"
         )
+    ratio = extra["svm_c"] / extra["products"]
+    print(f"  svm_loss_vectorized, W in C order: {extra['svm_c'] * 1e3:6.2f} ms  "
+          f"ratio {ratio:.3f}x")
 
 
 def bench_training(X, y, num_iters, batch_size, rounds):
@@ -100,16 +115,17 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--num-iters", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
-    parser.add_argument("--repeats", type=int, default=10, help="repeats per round (losses)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (training)")
+    parser.add_argument("--calls", type=int, default=500,
+                        help="calls of each loss, taken in turn (the median counts)")
     args = parser.parse_args(argv)
 
     data = get_cifar10_data(root=args.data_dir)
     rng = np.random.default_rng(0)
     W = 0.0001 * rng.standard_normal((data["X_dev"].shape[1], 10))
-    bench_losses(data["X_dev"], data["y_dev"], W, 2.5e4, args.rounds, args.repeats)
+    bench_losses(data["X_dev"], data["y_dev"], W, 2.5e4, args.calls)
     bench_training(data["X_train"], data["y_train"], args.num_iters, args.batch_size,
-                   max(2, args.rounds // 2))
+                   args.rounds)
     return 0
 
 

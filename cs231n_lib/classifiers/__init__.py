@@ -3,6 +3,7 @@
 from .k_nearest_neighbor import KNearestNeighbor
 from .linear_classifier import LinearClassifier, LinearSVM, Softmax
 from .linear_svm import svm_loss_naive, svm_loss_vectorized
+from .regularization import l2_penalty
 from .softmax import softmax_loss_naive, softmax_loss_vectorized
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "LinearClassifier",
     "LinearSVM",
     "Softmax",
+    "l2_penalty",
     "softmax_loss_naive",
     "softmax_loss_vectorized",
     "svm_loss_naive",

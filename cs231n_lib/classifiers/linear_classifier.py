@@ -105,7 +105,10 @@ class LinearClassifier:
     def _init_weights(self, dim, num_classes, dtype, rng):
         """Create W as 0.001 * standard normal (D, C) unless a fitting W exists."""
         if self.W is None:
-            self.W = (0.001 * rng.standard_normal((dim, num_classes))).astype(dtype)
+            W = 0.001 * rng.standard_normal((dim, num_classes))
+            # Stored column by column (Fortran order), the layout of the gradient that
+            # the vectorized losses return: the update then runs over contiguous memory.
+            self.W = np.asfortranarray(W, dtype=dtype)
         elif self.W.shape[0] != dim or self.W.shape[1] < num_classes:
             raise ValueError(
                 f"The classifier already has W of shape {self.W.shape}, which does not fit "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_loss_inputs
+from .regularization import l2_penalty
 
 __all__ = ["svm_loss_naive", "svm_loss_vectorized"]
 
@@ -77,6 +78,7 @@ def svm_loss_vectorized(W, X, y, reg):
     # with one matrix product, then the margins of all examples at once (the correct
     # class gets margin 0). For the gradient, build an (N, C) matrix of how much each
     # score moves the loss, and multiply it with X.T: one more matrix product.
+    # Add the regularization: l2_penalty(W, reg) returns it and its gradient.
     ### BEGIN SOLUTION
     rows = np.arange(num_train)
     scores = X @ W  # (N, C)
@@ -84,7 +86,7 @@ def svm_loss_vectorized(W, X, y, reg):
     margins += DELTA
     margins[rows, y] = 0.0
     np.maximum(margins, 0.0, out=margins)
-    loss = margins.sum() / num_train + reg * np.vdot(W, W)
+    data_loss = margins.sum() / num_train
 
     # d loss / d scores: +1 for each positive margin, minus their count for y.
     dscores = (margins > 0).astype(scores.dtype)  # (N, C)
@@ -93,6 +95,9 @@ def svm_loss_vectorized(W, X, y, reg):
     # dW = X.T @ dscores, computed as (dscores.T @ X).T: the same product, but BLAS
     # reads the C-ordered X row by row, which is about 3x faster here.
     dW = (dscores.T @ X).T  # (D, C)
-    dW += 2 * reg * W
+
+    penalty, dpenalty = l2_penalty(W, reg)
+    loss = data_loss + penalty
+    dW += dpenalty
     ### END SOLUTION
     return float(loss), dW

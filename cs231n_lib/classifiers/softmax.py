@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_loss_inputs
+from .regularization import l2_penalty
 
 __all__ = ["softmax_loss_naive", "softmax_loss_vectorized"]
 
@@ -77,7 +78,8 @@ def softmax_loss_vectorized(W, X, y, reg):
     num_train = X.shape[0]
     # TODO: compute the loss and the gradient without any loop: one matrix product
     # for the scores, the probabilities of all examples at once (numerically stable),
-    # and one more matrix product with X.T for the gradient.
+    # and one more matrix product with X.T for the gradient. Add the regularization:
+    # l2_penalty(W, reg) returns it and its gradient.
     ### BEGIN SOLUTION
     rows = np.arange(num_train)
     scores = X @ W  # (N, C)
@@ -88,8 +90,7 @@ def softmax_loss_vectorized(W, X, y, reg):
     scores -= scores.max(axis=1, keepdims=True)
     probs = np.exp(scores)  # (N, C), not yet normalized
     exp_sums = probs.sum(axis=1)  # (N,)
-    data_loss = np.log(exp_sums).sum() - scores[rows, y].sum()
-    loss = data_loss / num_train + reg * np.vdot(W, W)
+    data_loss = (np.log(exp_sums).sum() - scores[rows, y].sum()) / num_train
 
     # d loss / d scores = (probabilities - one-hot of the correct class) / N.
     probs *= (1.0 / num_train) / exp_sums[:, None]
@@ -97,6 +98,9 @@ def softmax_loss_vectorized(W, X, y, reg):
     # dW = X.T @ probs, computed as (probs.T @ X).T: the same product, but BLAS
     # reads the C-ordered X row by row, which is about 3x faster here.
     dW = (probs.T @ X).T  # (D, C)
-    dW += 2 * reg * W
+
+    penalty, dpenalty = l2_penalty(W, reg)
+    loss = data_loss + penalty
+    dW += dpenalty
     ### END SOLUTION
     return float(loss), dW
