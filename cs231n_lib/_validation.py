@@ -41,14 +41,19 @@ def check_array_2d(X, name="X", what="(N, D)"):
             f"Expected {name} to be a 2-D array of shape {what}, "
             f"got an array of shape {X.shape} instead.{hint}"
         )
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise TypeError(
-            f"Expected {name} to hold real numbers, got dtype {X.dtype}. "
-            f"Convert it with {name}.astype(np.float64)."
-        )
+    check_real(X, name)
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
     return X
+
+
+def check_real(X, name="X", what="real numbers"):
+    """Raise a TypeError unless the ndarray ``X`` holds real numbers (not complex)."""
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise TypeError(
+            f"Expected {name} to hold {what}, got dtype {X.dtype}. "
+            f"Convert it with {name}.astype(np.float64)."
+        )
 
 
 def check_labels(y, num_examples, name="y"):
@@ -189,11 +194,7 @@ def check_images(X, name="X", channels=None):
     ndarray of shape (N, H, W, channels)
     """
     X = np.asarray(X)
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise TypeError(
-            f"Expected {name} to hold real numbers, got dtype {X.dtype}. "
-            f"Convert it with {name}.astype(np.float64)."
-        )
+    check_real(X, name)
     if X.ndim != 4 or (channels is not None and X.shape[-1] != channels):
         what = f"(N, H, W, {channels if channels is not None else 'C'})"
         hint = ""

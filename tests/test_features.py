@@ -234,6 +234,7 @@ def test_hog_matches_skimage_after_per_cell_l1_normalization(seed, scale):
          r"multiples of the cell size 8.*30 x 32.*im\[:24, :32\]"),
         (np.zeros((5, 32, 32)), ValueError, r"shape \(5, 32, 32\).*np.repeat"),
         (np.zeros(3072), ValueError, r"reshape\(-1, 32, 32, 3\)"),
+        (np.zeros((8, 3072)), ValueError, r"shape \(8, 3072\).*reshape\(-1, 32, 32, 3\)"),
         (np.zeros((32, 32, 4)), ValueError, r"shape \(32, 32, 4\).*im\[\.\.\., :3\]"),
         (np.zeros((32, 32), dtype=complex), TypeError, "real pixel values"),
         (np.full((32, 32), np.nan), ValueError, "finite"),

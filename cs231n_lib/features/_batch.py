@@ -6,6 +6,8 @@ import functools
 
 import numpy as np
 
+from .._validation import check_real
+
 
 def batch_feature(fn):
     """Mark ``fn`` as a feature function that also accepts a stack of images.
@@ -32,17 +34,16 @@ def batch_feature(fn):
 def _check_images(im, allow_gray):
     """Return ``im`` as a stack (N, H, W[, 3]) and whether it was a single image."""
     im = np.asarray(im)
-    if not np.issubdtype(im.dtype, np.number) or np.issubdtype(im.dtype, np.complexfloating):
-        raise TypeError(
-            f"Expected im to hold real pixel values, got dtype {im.dtype}. "
-            "Convert it with im.astype(np.float64)."
-        )
+    check_real(im, "im", "real pixel values")
     if im.ndim == 4 and im.shape[-1] == 3:
         return im, False
-    if (im.ndim == 3 and im.shape[-1] == 3) or (im.ndim == 2 and allow_gray):
+    flattened = im.ndim in (1, 2) and im.shape[-1] == 3072
+    if (im.ndim == 3 and im.shape[-1] == 3) or (im.ndim == 2 and allow_gray and not flattened):
+        # A 2-D array with 3,072 columns would pass as a (very wide) gray image, but
+        # it is a stack of flattened 32 x 32 x 3 images: it gets the reshape hint.
         return im[None], True
     hint = ""
-    if im.ndim in (1, 2) and im.shape[-1] == 3072:
+    if flattened:
         hint = " Reshape flattened 32 x 32 images with im.reshape(-1, 32, 32, 3)."
     elif im.ndim == 3:
         hint = (" For a stack of gray images use np.repeat(im[..., None], 3, axis=-1); "
