@@ -6,6 +6,7 @@ how to fix it. ``assert`` is kept for internal invariants only.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -117,6 +118,21 @@ def check_positive_int(value, name, low=1, high=None):
     return value
 
 
+def is_positive_float(value, allow_zero=False):
+    """Whether ``value`` is a finite real number > 0 (or >= 0), not a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+
+
+def check_positive_float(value, name, allow_zero=False):
+    """Return ``value`` as a float if it is finite and > 0 (or >= 0), or raise."""
+    if not is_positive_float(value, allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"Expected {name} {bound}, a finite number, got {value!r}.")
+    return float(value)
+
+
 def check_rng(rng):
     """Turn ``rng`` into a ``numpy.random.Generator``.
 
@@ -172,9 +188,7 @@ def check_loss_inputs(W, X, y, reg):
             f"Expected labels in 0 <= y < C = {W.shape[1]} (the columns of W), got a "
             f"label {y.max()}."
         )
-    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
-        raise ValueError(f"Expected a regularization strength reg >= 0, got {reg!r}.")
-    return W, X, y, float(reg)
+    return W, X, y, check_positive_float(reg, "reg", allow_zero=True)
 
 
 def check_images(X, name="X", channels=None):

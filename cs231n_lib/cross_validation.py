@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import itertools
-import math
 import numbers
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._validation import check_array_2d, check_labels, check_positive_int, check_rng
+from ._validation import (
+    check_array_2d,
+    check_labels,
+    check_positive_int,
+    check_rng,
+    is_positive_float,
+)
 from .classifiers.k_nearest_neighbor import KNearestNeighbor
 
 __all__ = [
@@ -275,12 +280,7 @@ def _positive_floats(values, name, allow_zero=False):
     if isinstance(values, numbers.Real):
         values = [values]
     values = list(values)
-    low_ok = (lambda v: v >= 0) if allow_zero else (lambda v: v > 0)
-    bad = [
-        v for v in values
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v)
-        or not low_ok(v)
-    ]
+    bad = [v for v in values if not is_positive_float(v, allow_zero)]
     if not values or bad:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(

@@ -133,8 +133,11 @@ def test_errors_name_the_fix():
         LinearSVM().predict(X)
     with pytest.raises(NotImplementedError, match="use LinearSVM or Softmax"):
         LinearClassifier().train(X, y, num_iters=1)
-    with pytest.raises(ValueError, match="learning rate > 0"):
-        LinearSVM().train(X, y, learning_rate=-1.0)
+    for bad in (-1.0, 0.0, float("inf"), float("nan"), True, "1e-3"):
+        with pytest.raises(ValueError, match="learning_rate > 0, a finite number"):
+            LinearSVM().train(X, y, learning_rate=bad)
+    with pytest.raises(ValueError, match="reg >= 0"):
+        LinearSVM().train(X, y, reg=float("nan"))
     with pytest.raises(ValueError, match="batch_size"):
         LinearSVM().train(X, y, batch_size=0)
     model = LinearSVM()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import check_array_2d, check_labels, check_positive_int, check_rng
+from .._validation import (
+    check_array_2d,
+    check_labels,
+    check_positive_float,
+    check_positive_int,
+    check_rng,
+)
 from .linear_svm import svm_loss_vectorized
 from .softmax import softmax_loss_vectorized
 
@@ -71,7 +75,7 @@ class LinearClassifier:
         y = check_labels(y, num_train)
         num_iters = check_positive_int(num_iters, "num_iters", low=0)
         batch_size = check_positive_int(batch_size, "batch_size")
-        learning_rate = _check_learning_rate(learning_rate)
+        learning_rate = check_positive_float(learning_rate, "learning_rate")
         if num_train == 0:
             raise ValueError("Expected at least one training example, got X of shape (0, D).")
         rng = check_rng(rng)
@@ -177,14 +181,3 @@ class Softmax(LinearClassifier):
 
     def loss(self, X_batch, y_batch, reg):
         return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
-
-
-def _check_learning_rate(learning_rate):
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, numbers.Real)
-        or not learning_rate > 0
-        or not np.isfinite(learning_rate)
-    ):
-        raise ValueError(f"Expected a learning rate > 0, got {learning_rate!r}.")
-    return float(learning_rate)
