@@ -1,4 +1,5 @@
 # Quick start: `make demo` (the main job) and `make test` (lint, then tests).
+# `make release` regenerates assignment1/ after a change to notebooks/ or cs231n_lib/.
 # Both create or update the virtual environment .venv/ from pyproject.toml first.
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ SHARED_ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.xz
 DATA_SOURCE := $(if $(wildcard $(SHARED_ARCHIVE)),--from $(SHARED_ARCHIVE),)
 DEMO_OUT ?= build/demo
 
-.PHONY: demo test lint data bench venv clean
+.PHONY: demo release test lint data bench venv clean
 
 # Re-run the install whenever pyproject.toml changes; otherwise do nothing.
 $(STAMP): pyproject.toml
@@ -24,9 +25,18 @@ venv: $(STAMP)
 data: $(STAMP)
 	PYTHON=$(PY) bash get_datasets.sh $(DATA_SOURCE)
 
+# The main job: run the four notebooks on the full data, regenerate the release,
+# autograde three generated submissions and check each earns exactly its points.
 demo: data
-	MPLBACKEND=Agg $(PY) scripts/knn_demo.py --out $(DEMO_OUT)
-	MPLBACKEND=Agg $(PY) scripts/linear_demo.py --out $(DEMO_OUT)
+	$(PY) -m grading run-notebooks $(DEMO_OUT)/notebooks
+	$(PY) -m grading release
+	$(PY) -m grading samples $(DEMO_OUT)/samples
+	$(PY) -m grading autograde $(DEMO_OUT)/samples/submissions $(DEMO_OUT)/grades \
+		--jobs 2 --expect $(DEMO_OUT)/samples/expected.json
+
+# Build the student release assignment1/ from notebooks/ and cs231n_lib/.
+release: $(STAMP)
+	$(PY) -m grading release
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -38,6 +48,7 @@ bench: data
 	$(PY) bench/knn.py
 	$(PY) bench/linear.py
 	$(PY) bench/features.py
+	$(PY) bench/grading.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -123,13 +123,13 @@ def cross_validate_knn(X, y, k_choices, num_folds=5, progress=True):
         # between fold i and the training folds once, and for each k append the
         # accuracy on fold i to results[k].
         ### BEGIN SOLUTION
-        X_tr, X_val = _train_val(X_folds, i)
-        y_tr, y_val = _train_val(y_folds, i)
-        classifier.train(X_tr, y_tr)
-        dists = classifier.compute_distances_no_loops(X_val)  # (N_val, N_train)
+        X_rest, X_fold = _train_val(X_folds, i)
+        y_rest, y_fold = _train_val(y_folds, i)
+        classifier.train(X_rest, y_rest)
+        dists = classifier.compute_distances_no_loops(X_fold)  # (N_fold, N_rest)
         for k in k_choices:
             y_pred = classifier.predict_labels(dists, k=k)
-            results[k].append(float(np.mean(y_pred == y_val)))
+            results[k].append(float(np.mean(y_pred == y_fold)))
         ### END SOLUTION
     return results
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from grading.regions import find_regions
+
 PACKAGE = Path(__file__).resolve().parent.parent / "cs231n_lib"
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUDENT_MODULES = [
     "classifiers/k_nearest_neighbor.py",
     "classifiers/linear_classifier.py",
@@ -24,23 +25,8 @@ STUDENT_MODULES = [
 def regions(path):
     """Yield (begin line index, end line index, lines) for each region of the file."""
     lines = path.read_text().splitlines()
-    begin = None
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped == BEGIN:
-            assert begin is None, f"{path.name}:{i + 1}: region opened inside another"
-            begin = i
-        elif stripped == END:
-            assert begin is not None, f"{path.name}:{i + 1}: {END} without {BEGIN}"
-            indent = len(lines[begin]) - len(lines[begin].lstrip())
-            assert len(line) - len(line.lstrip()) == indent, f"{path.name}:{i + 1}: indent"
-            yield begin, i, lines
-            begin = None
-        else:
-            assert "SOLUTION" not in line, (
-                f"{path.name}:{i + 1}: malformed marker {line.strip()!r}"
-            )
-    assert begin is None, f"{path.name}:{begin + 1}: region never closed"
+    for region in find_regions(lines, path.name):
+        yield region.begin, region.end, lines
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)

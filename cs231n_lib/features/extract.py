@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .._validation import check_array_2d, check_images, check_positive_int
 from ._batch import _supports_batch

@@ -1,0 +1,227 @@
+"""Input checks shared by the public entry points.
+
+Every check raises an error that says what was expected, what was received and
+how to fix it. ``assert`` is kept for internal invariants only.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+
+def check_array_2d(X, name="X", what="(N, D)"):
+    """Return ``X`` as a floating-point ndarray of shape ``what``, or raise.
+
+    Parameters
+    ----------
+    X : array_like
+        The array to check.
+    name : str
+        The argument's name, used in the error message.
+    what : str
+        The expected shape in words, e.g. ``"(num_test, D)"``.
+
+    Returns
+    -------
+    ndarray of shape (N, D)
+        ``X`` itself when it is already a float array, otherwise a float64 copy.
+    """
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
+        return X  # the common case, checked cheaply: losses call this at every step
+    X = np.asarray(X)
+    if X.ndim != 2:
+        hint = ""
+        if X.ndim == 4:
+            hint = f" Flatten each image first: {name}.reshape({name}.shape[0], -1)."
+        elif X.ndim == 1:
+            hint = f" For a single example use {name}.reshape(1, -1)."
+        raise ValueError(
+            f"Expected {name} to be a 2-D array of shape {what}, "
+            f"got an array of shape {X.shape} instead.{hint}"
+        )
+    check_real(X, name)
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    return X
+
+
+def check_real(X, name="X", what="real numbers"):
+    """Raise a TypeError unless the ndarray ``X`` holds real numbers (not complex)."""
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise TypeError(
+            f"Expected {name} to hold {what}, got dtype {X.dtype}. "
+            f"Convert it with {name}.astype(np.float64)."
+        )
+
+
+def check_labels(y, num_examples, name="y"):
+    """Return ``y`` as an int64 array of shape (N,) with labels ``>= 0``, or raise.
+
+    Parameters
+    ----------
+    y : array_like of shape (N,)
+        Class labels, integers in ``0 <= y < C``.
+    num_examples : int
+        N, the number of rows of the matching data array.
+    name : str
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    ndarray of shape (N,), dtype int64
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "iu" and y.shape == (num_examples,):
+        y = y.astype(np.int64, copy=False)  # the common case, checked cheaply
+        if y.size and y.min() < 0:
+            raise ValueError(_negative_label_message(y, name))
+        return y
+    if y.ndim != 1 or y.shape[0] != num_examples:
+        raise ValueError(
+            f"Expected {name} to have shape ({num_examples},), one label per row of the "
+            f"data, got shape {y.shape} instead."
+        )
+    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
+        raise TypeError(f"Expected {name} to hold integer class labels, got dtype {y.dtype}.")
+    fractional = y[np.mod(y, 1) != 0] if not np.issubdtype(y.dtype, np.integer) else y[:0]
+    if fractional.size:
+        raise ValueError(
+            f"Expected {name} to hold integer class labels, got dtype {y.dtype} "
+            f"with non-integer values such as {fractional[0]!r}."
+        )
+    y = y.astype(np.int64)
+    if y.size and y.min() < 0:
+        raise ValueError(_negative_label_message(y, name))
+    return y
+
+
+def _negative_label_message(y, name):
+    return (
+        f"Expected class labels in {name} to be >= 0, got {y.min()}. "
+        "Map your classes to 0, 1, ..., C-1."
+    )
+
+
+def check_positive_int(value, name, low=1, high=None):
+    """Return ``value`` as an int in ``[low, high]``, or raise with the valid range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"Expected {name} to be an integer, got {value!r} ({type(value).__name__})."
+        )
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bound = f"{low} <= {name}" + (f" <= {high}" if high is not None else "")
+        raise ValueError(f"Expected {bound}, got {name}={value}.")
+    return value
+
+
+def is_positive_float(value, allow_zero=False):
+    """Whether ``value`` is a finite real number > 0 (or >= 0), not a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+
+
+def check_positive_float(value, name, allow_zero=False):
+    """Return ``value`` as a float if it is finite and > 0 (or >= 0), or raise."""
+    if not is_positive_float(value, allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"Expected {name} {bound}, a finite number, got {value!r}.")
+    return float(value)
+
+
+def check_rng(rng):
+    """Turn ``rng`` into a ``numpy.random.Generator``.
+
+    Parameters
+    ----------
+    rng : None, int or numpy.random.Generator
+        ``None`` gives a generator seeded with 0, so that results are
+        reproducible by default; an int is used as the seed; a Generator is
+        returned as it is.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        "Expected rng to be None, an int seed or a numpy.random.Generator "
+        f"(np.random.default_rng(seed)), got {type(rng).__name__}."
+    )
+
+
+def check_loss_inputs(W, X, y, reg):
+    """Check the arguments of a loss function ``(W, X, y, reg)``, or raise.
+
+    Parameters
+    ----------
+    W : ndarray of shape (D, C)
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,), labels in ``0 <= y < C``
+    reg : float, ``>= 0``
+
+    Returns
+    -------
+    W, X, y, reg
+        ``W`` and ``X`` as float arrays, ``y`` as int64, ``reg`` as a float.
+    """
+    W = check_array_2d(W, "W", "(D, C)")
+    X = check_array_2d(X, "X", "(N, D)")
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"Expected X of shape (N, D) and W of shape (D, C) with the same D, got X "
+            f"{X.shape} and W {W.shape}. Did you forget the bias column of ones "
+            "(D = 3073 for CIFAR-10 images), or pass W transposed?"
+        )
+    y = check_labels(y, X.shape[0])
+    if y.size and y.max() >= W.shape[1]:
+        raise ValueError(
+            f"Expected labels in 0 <= y < C = {W.shape[1]} (the columns of W), got a "
+            f"label {y.max()}."
+        )
+    return W, X, y, check_positive_float(reg, "reg", allow_zero=True)
+
+
+def check_images(X, name="X", channels=None):
+    """Return ``X`` as a real ndarray of shape (N, H, W, channels) with N >= 1, or raise.
+
+    Parameters
+    ----------
+    X : array_like
+        A stack of images.
+    name : str
+        The argument's name, used in the error message.
+    channels : int, optional
+        The number of channels required (3 for RGB); any number when None.
+
+    Returns
+    -------
+    ndarray of shape (N, H, W, channels)
+    """
+    X = np.asarray(X)
+    check_real(X, name)
+    if X.ndim != 4 or (channels is not None and X.shape[-1] != channels):
+        what = f"(N, H, W, {channels if channels is not None else 'C'})"
+        hint = ""
+        if X.ndim == 2:
+            hint = f" If each row is a flattened image, reshape it: {name}.reshape(-1, 32, 32, 3)."
+        elif X.ndim == 3:
+            hint = f" For a single image use {name}[None]."
+        elif X.ndim == 4 and X.shape[1] == channels:
+            hint = f" If the channels come first, use {name}.transpose(0, 2, 3, 1)."
+        raise ValueError(
+            f"Expected {name} to be a 4-D array of shape {what}, a stack of images, got an "
+            f"array of shape {X.shape} instead.{hint}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"Expected at least one image in {name}, got shape {X.shape}.")
+    return X

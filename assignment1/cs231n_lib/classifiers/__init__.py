@@ -1,0 +1,19 @@
+"""The models of assignment 1 and their losses."""
+
+from .k_nearest_neighbor import KNearestNeighbor
+from .linear_classifier import LinearClassifier, LinearSVM, Softmax
+from .linear_svm import svm_loss_naive, svm_loss_vectorized
+from .regularization import l2_penalty
+from .softmax import softmax_loss_naive, softmax_loss_vectorized
+
+__all__ = [
+    "KNearestNeighbor",
+    "LinearClassifier",
+    "LinearSVM",
+    "Softmax",
+    "l2_penalty",
+    "softmax_loss_naive",
+    "softmax_loss_vectorized",
+    "svm_loss_naive",
+    "svm_loss_vectorized",
+]

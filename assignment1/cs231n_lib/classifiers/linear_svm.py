@@ -1,0 +1,71 @@
+"""The multiclass SVM (hinge) loss and its gradient, naive and vectorized.
+
+For one example with scores ``s = x @ W`` and correct class ``y``, the loss is
+``sum over j != y of max(0, s_j - s_y + delta)`` with ``delta = 1``. The data
+loss is averaged over the N examples, and the regularization ``reg * sum(W * W)``
+is added (no factor 1/2, so its gradient is ``2 * reg * W``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_loss_inputs
+from .regularization import l2_penalty
+
+__all__ = ["svm_loss_naive", "svm_loss_vectorized"]
+
+DELTA = 1.0
+
+
+def svm_loss_naive(W, X, y, reg):
+    """Multiclass SVM loss and gradient, with explicit loops over examples and classes.
+
+    Parameters
+    ----------
+    W : ndarray of shape (D, C)
+        Weights.
+    X : ndarray of shape (N, D)
+        A minibatch of N examples.
+    y : ndarray of shape (N,)
+        Labels, ``0 <= y[i] < C``.
+    reg : float
+        Regularization strength.
+
+    Returns
+    -------
+    loss : float
+    dW : ndarray of shape (D, C)
+        The gradient of the loss with respect to W.
+    """
+    W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    num_train, num_classes = X.shape[0], W.shape[1]
+    loss = 0.0
+    dW = np.zeros(W.shape)
+    # TODO: for each example i and each class j != y[i], add the margin
+    # max(0, s_j - s_{y_i} + DELTA) to the loss and, where the margin is positive,
+    # add X[i] to column j of dW and subtract it from column y[i]. Then average the
+    # loss and dW over the examples and add the regularization reg * sum(W * W) and
+    # its gradient.
+    raise NotImplementedError(
+        "svm_loss_naive: write the code for the TODO above, in cs231n_lib/classifiers/linear_svm.py."
+    )
+    return float(loss), dW
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    """Multiclass SVM loss and gradient, without a Python loop.
+
+    Same inputs and outputs as :func:`svm_loss_naive`.
+    """
+    W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    num_train = X.shape[0]
+    # TODO: compute the loss and the gradient without any loop. Compute the scores
+    # with one matrix product, then the margins of all examples at once (the correct
+    # class gets margin 0). For the gradient, build an (N, C) matrix of how much each
+    # score moves the loss, and multiply it with X.T: one more matrix product.
+    # Add the regularization: l2_penalty(W, reg) returns it and its gradient.
+    raise NotImplementedError(
+        "svm_loss_vectorized: write the code for the TODO above, in cs231n_lib/classifiers/linear_svm.py."
+    )
+    return float(loss), dW

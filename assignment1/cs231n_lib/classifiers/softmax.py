@@ -1,0 +1,68 @@
+"""The softmax (cross-entropy) loss and its gradient, naive and vectorized.
+
+For one example with scores ``s = x @ W`` and correct class ``y``, the loss is
+``-log(exp(s_y) / sum_j exp(s_j))``. The data loss is averaged over the N
+examples, and the regularization ``reg * sum(W * W)`` is added (no factor 1/2,
+so its gradient is ``2 * reg * W``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_loss_inputs
+from .regularization import l2_penalty
+
+__all__ = ["softmax_loss_naive", "softmax_loss_vectorized"]
+
+
+def softmax_loss_naive(W, X, y, reg):
+    """Softmax loss and gradient, with explicit loops over examples and classes.
+
+    Parameters
+    ----------
+    W : ndarray of shape (D, C)
+        Weights.
+    X : ndarray of shape (N, D)
+        A minibatch of N examples.
+    y : ndarray of shape (N,)
+        Labels, ``0 <= y[i] < C``.
+    reg : float
+        Regularization strength.
+
+    Returns
+    -------
+    loss : float
+    dW : ndarray of shape (D, C)
+        The gradient of the loss with respect to W.
+    """
+    W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    num_train, num_classes = X.shape[0], W.shape[1]
+    loss = 0.0
+    dW = np.zeros(W.shape)
+    # TODO: for each example, compute its scores, then the probability of each class
+    # and the loss -log(probability of the correct class); the gradient with respect
+    # to column j of W is (p_j - [j == y[i]]) * X[i]. Mind numerical stability: the
+    # exponential of a score of 1000 overflows. Average over the examples, then add
+    # the regularization reg * sum(W * W) and its gradient.
+    raise NotImplementedError(
+        "softmax_loss_naive: write the code for the TODO above, in cs231n_lib/classifiers/softmax.py."
+    )
+    return float(loss), dW
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    """Softmax loss and gradient, without a Python loop.
+
+    Same inputs and outputs as :func:`softmax_loss_naive`.
+    """
+    W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    num_train = X.shape[0]
+    # TODO: compute the loss and the gradient without any loop: one matrix product
+    # for the scores, the probabilities of all examples at once (numerically stable),
+    # and one more matrix product with X.T for the gradient. Add the regularization:
+    # l2_penalty(W, reg) returns it and its gradient.
+    raise NotImplementedError(
+        "softmax_loss_vectorized: write the code for the TODO above, in cs231n_lib/classifiers/softmax.py."
+    )
+    return float(loss), dW

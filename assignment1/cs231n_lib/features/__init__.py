@@ -1,0 +1,27 @@
+"""Image features: a histogram of oriented gradients and a histogram of hues.
+
+Every feature function takes one image and returns a 1-D array, and the functions
+of this module also take a stack of images (N, H, W, 3) and return one row per
+image, computed without any Python loop over images or pixels. The
+:func:`batch_feature` decorator marks such functions, so that
+:func:`extract_features` calls them on whole chunks of images; it calls any other
+function (a ``lambda``, say) once per image.
+
+Calling a function on one image runs exactly the code of the stack case on
+``im[None]``, so the two give identical numbers.
+"""
+
+from ._batch import batch_feature
+from .color import color_histogram_hsv
+from .extract import extract_features, standardize_features
+from .hog import HOG_CELL_SIZE, HOG_NUM_BINS, hog_feature
+
+__all__ = [
+    "HOG_CELL_SIZE",
+    "HOG_NUM_BINS",
+    "batch_feature",
+    "color_histogram_hsv",
+    "extract_features",
+    "hog_feature",
+    "standardize_features",
+]

@@ -1,0 +1,217 @@
+"""Turn what students handed in into clean submission folders, noting every problem.
+
+A class folder holds one folder or .zip per student: the student's copy of
+``assignment1/``. Whatever shape it arrives in, :func:`prepare` produces a folder with
+the notebooks at its top and ``cs231n_lib/`` beside them, and a list of problems in
+words an instructor can forward:
+
+- an extra folder level (``alice.zip`` holding ``assignment1/knn.ipynb``) is removed;
+- a notebook that is not valid JSON or not a notebook is left out (graded as missing);
+- a missing package file is replaced by the release's unfinished copy, so that the
+  rest of the package still imports and the rest is graded;
+- a name that is not a valid student id is turned into one;
+- ``datasets/``, caches and checkpoints are dropped.
+
+Nothing here raises for a bad submission: problems are data.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import nbformat
+
+from .course import NOTEBOOKS, PACKAGE, REPO
+
+DROPPED = {"datasets", "__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", ".venv"}
+# A student id becomes a folder name and a database key in nbgrader.
+VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass
+class Submission:
+    """One student's hand-in: where it is, and under which name."""
+
+    name: str  # the folder or zip name as handed in (without .zip)
+    path: Path
+    student_id: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def discover(class_dir):
+    """The submissions in ``class_dir``, sorted by name, each with a unique valid id."""
+    class_dir = Path(class_dir)
+    if not class_dir.is_dir():
+        raise FileNotFoundError(
+            f"Expected a folder of submissions (one folder or .zip per student), got "
+            f"{class_dir}, which is not a folder."
+        )
+    found = []
+    for path in sorted(class_dir.iterdir()):
+        if path.name.startswith(".") or path.name in DROPPED:
+            continue
+        name = path.stem if path.suffix.lower() == ".zip" else path.name
+        found.append(Submission(name, path))
+    # Valid names keep their id; the renamed ones take what is left.
+    taken = {sub.name for sub in found if student_id_for(sub.name) == sub.name}
+    for sub in found:
+        if sub.name in taken and student_id_for(sub.name) == sub.name:
+            sub.student_id = sub.name
+            continue
+        sub.student_id = _unique(student_id_for(sub.name), taken)
+        taken.add(sub.student_id)
+        if sub.student_id != sub.name:
+            sub.problems.append(
+                f"{sub.name!r} is not a valid student id (letters, digits, '_', '-' and '.'"
+                f", starting with a letter or digit): graded as {sub.student_id!r}"
+            )
+    return found
+
+
+def student_id_for(name):
+    """A valid student id made from ``name`` (accents dropped, other characters to '_')."""
+    if VALID_ID.match(name) and ".." not in name:
+        return name
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_name).replace("..", "_")
+    cleaned = cleaned.strip("._-")
+    return cleaned or "student"
+
+
+def _unique(candidate, taken):
+    if candidate not in taken:
+        return candidate
+    n = 2
+    while f"{candidate}-{n}" in taken:
+        n += 1
+    return f"{candidate}-{n}"
+
+
+def prepare(sub, dest, release=REPO / "assignment1"):
+    """Copy or unpack ``sub`` into ``dest`` in the release's layout; append its problems.
+
+    Returns the list of notebook names (without .ipynb) that are present and valid.
+    """
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    unpacked = dest.parent / f".{dest.name}-unpacked"
+    if unpacked.exists():
+        shutil.rmtree(unpacked)
+    try:
+        if sub.path.is_dir():
+            shutil.copytree(sub.path, unpacked, ignore=shutil.ignore_patterns(*DROPPED))
+        elif sub.path.suffix.lower() == ".zip":
+            _unzip(sub.path, unpacked, sub.problems)
+        else:
+            sub.problems.append(
+                f"{sub.path.name} is neither a folder nor a .zip file: nothing graded"
+            )
+            return []
+        root = _find_root(unpacked, sub.problems)
+        if root is None:
+            sub.problems.append("no notebook and no cs231n_lib/ found in the submission")
+            return []
+        _copy_clean(root, dest)
+    finally:
+        shutil.rmtree(unpacked, ignore_errors=True)
+    present = _check_notebooks(dest, sub.problems)
+    _fill_package(dest, Path(release), sub.problems)
+    return present
+
+
+def _unzip(path, into, problems):
+    into.mkdir(parents=True)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+                if member.filename.startswith("/") or ".." in parts:
+                    problems.append(f"skipped {member.filename!r}: a path outside the submission")
+                    continue
+                if member.is_dir() or any(p in DROPPED for p in parts):
+                    continue
+                target = into.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        problems.append(f"{path.name} is not a readable zip file ({error})")
+
+
+def _looks_like_root(folder):
+    return (folder / PACKAGE).is_dir() or any((folder / f"{n}.ipynb").is_file() for n in NOTEBOOKS)
+
+
+def _find_root(folder, problems, max_depth=4):
+    """The shallowest folder holding a notebook or cs231n_lib/ (breadth first)."""
+    level = [folder]
+    for depth in range(max_depth + 1):
+        roots = [f for f in level if _looks_like_root(f)]
+        if roots:
+            root = max(roots, key=lambda f: sum((f / f"{n}.ipynb").is_file() for n in NOTEBOOKS))
+            if depth:
+                rel = root.relative_to(folder).as_posix()
+                problems.append(f"the assignment was inside {rel}/, one folder level too deep: "
+                                "graded from there")
+            if len(roots) > 1:
+                problems.append(f"{len(roots)} copies of the assignment found: graded "
+                                f"{root.relative_to(folder).as_posix() or 'the top one'}")
+            return root
+        level = sorted(d for f in level for d in f.iterdir() if d.is_dir())
+    return None
+
+
+def _copy_clean(root, dest):
+    for item in root.iterdir():
+        if item.name in DROPPED:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, dest / item.name, ignore=shutil.ignore_patterns(*DROPPED),
+                            dirs_exist_ok=True)
+        else:
+            shutil.copy2(item, dest / item.name)
+
+
+def _check_notebooks(dest, problems):
+    present = []
+    for name in NOTEBOOKS:
+        path = dest / f"{name}.ipynb"
+        if not path.is_file():
+            problems.append(f"{name}.ipynb is missing: its points are 0")
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as error:  # JSON errors, schema errors, decoding errors alike
+            text = str(error).strip()
+            first = text.splitlines()[0] if text else type(error).__name__
+            problems.append(f"{name}.ipynb is not a valid notebook ({first}): graded as missing")
+            path.unlink()
+            continue
+        present.append(name)
+    return present
+
+
+def _fill_package(dest, release, problems):
+    """Put the release's copy of every package file the submission lacks in place."""
+    reference = release / PACKAGE
+    missing = []
+    for path in sorted(reference.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(release)
+        if not (dest / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest / rel)
+            missing.append(rel.as_posix())
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
+        problems.append(f"missing {shown}: graded with the release's unfinished copy")

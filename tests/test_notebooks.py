@@ -1,0 +1,145 @@
+"""The source notebooks: structure, the Colab setup cell, and a run in grading mode."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from grading.course import NOTEBOOKS, REPO
+from grading.execute import run_notebook
+from grading.samples import all_parts, graded_cells
+
+SOURCES = REPO / "notebooks"
+GRADE_ID = re.compile(r"^(knn|svm|softmax|features)-(config|answer|test|written)-[a-z0-9-]+$|"
+                      r"^(knn|svm|softmax|features)-config$")
+
+
+def cells(name):
+    return json.loads((SOURCES / f"{name}.ipynb").read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_without_outputs(name):
+    for cell in cells(name):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{name}.ipynb cell {cell['id']} has outputs"
+            assert cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_header_states_the_points_of_the_cells(name):
+    auto = written = 0
+    for cell in cells(name):
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade"):
+            assert GRADE_ID.match(meta["grade_id"]), meta["grade_id"]
+            if cell["cell_type"] == "code":
+                auto += meta["points"]
+            else:
+                written += meta["points"]
+    header = source(cells(name)[0])
+    expected = f"**Points: {auto + written}** ({auto} autograded, {written} for written answers)"
+    assert expected in header, f"{name}.ipynb header should say: {expected}"
+    assert auto > 0
+    assert written > 0
+
+
+def test_every_test_cell_says_what_it_requires():
+    parts = set(all_parts())
+    for nb, grade_id, points, requires in graded_cells():
+        assert requires, f"{nb} {grade_id}: no cs231n.requires metadata"
+        assert set(requires) <= parts, f"{nb} {grade_id}: unknown parts {set(requires) - parts}"
+        assert points > 0
+
+
+def test_setup_cell_is_the_same_in_every_notebook():
+    setups = {name: source(cells(name)[1]) for name in NOTEBOOKS}
+    assert len(set(setups.values())) == 1, "the setup cells differ"
+    assert "FOLDERNAME = None" in setups["knn"]
+
+
+FAKE_DRIVE = '''
+import os
+def mount(path):
+    with open(os.environ["FAKE_MOUNT_LOG"], "a") as f:
+        f.write(path + "\\n")
+'''
+
+
+@pytest.fixture
+def colab(tmp_path):
+    """A stand-in google.colab package and a Drive holding the assignment folder."""
+    fake = tmp_path / "fake"
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "drive.py").write_text(FAKE_DRIVE)
+    folder = tmp_path / "content" / "drive" / "MyDrive" / "cs231n" / "assignment1"
+    folder.mkdir(parents=True)
+    # A stand-in get_datasets.sh: logs each run and creates the data folder.
+    (folder / "get_datasets.sh").write_text(textwrap.dedent("""\
+        echo run >> datasets.log
+        mkdir -p datasets/cifar-10-batches-py
+    """))
+    return tmp_path, fake, folder
+
+
+def run_setup(tmp_path, fake, foldername):
+    code = source(cells("knn")[1])
+    code = code.replace('"/content/drive"', repr(str(tmp_path / "content" / "drive")))
+    code = code.replace("FOLDERNAME = None", f"FOLDERNAME = {foldername!r}")
+    code += "\nprint(os.getcwd()); print(sys.path[0])\n"
+    env = {"PYTHONPATH": str(fake), "FAKE_MOUNT_LOG": str(tmp_path / "mounts.log"),
+           "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+
+
+def test_colab_branch_mounts_changes_folder_and_fetches_data_once(colab):
+    tmp_path, fake, folder = colab
+    for _ in range(2):
+        result = run_setup(tmp_path, fake, "cs231n/assignment1")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [str(folder), str(folder)]
+    assert (tmp_path / "mounts.log").read_text().splitlines() == [
+        str(tmp_path / "content" / "drive")] * 2
+    assert (folder / "datasets.log").read_text() == "run\n"
+
+
+def test_colab_branch_without_foldername_says_what_to_do(colab):
+    tmp_path, fake, _ = colab
+    result = run_setup(tmp_path, fake, None)
+    assert result.returncode != 0
+    assert "ValueError: Set FOLDERNAME in this cell" in result.stderr
+
+
+def test_colab_branch_with_a_wrong_folder_says_so(colab):
+    tmp_path, fake, _ = colab
+    result = run_setup(tmp_path, fake, "cs231n/assignment-one")
+    assert result.returncode != 0
+    assert "FileNotFoundError" in result.stderr
+    assert "cs231n/assignment-one does not hold the assignment" in result.stderr
+
+
+def test_setup_cell_does_nothing_locally(tmp_path):
+    code = source(cells("knn")[1]) + "\nprint(os.getcwd())\n"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == str(tmp_path)
+
+
+@pytest.mark.cifar
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_cleanly_in_grading_mode(name, cifar_root, tmp_path):
+    _, problems = run_notebook(SOURCES / f"{name}.ipynb", tmp_path, grading=True,
+                                     data_dir=cifar_root)
+    assert problems == []
