@@ -57,15 +57,25 @@ def discover(class_dir):
             continue
         name = path.stem if path.suffix.lower() == ".zip" else path.name
         found.append(Submission(name, path))
-    # Valid names keep their id; the renamed ones take what is left.
-    taken = {sub.name for sub in found if student_id_for(sub.name) == sub.name}
+    # Valid names keep their id (the first of two alike: alice/ before alice.zip);
+    # the others take what is left.
+    taken, keep = set(), set()
     for sub in found:
-        if sub.name in taken and student_id_for(sub.name) == sub.name:
+        if student_id_for(sub.name) == sub.name and sub.name not in taken:
+            taken.add(sub.name)
+            keep.add(id(sub))
+    for sub in found:
+        if id(sub) in keep:
             sub.student_id = sub.name
             continue
         sub.student_id = _unique(student_id_for(sub.name), taken)
         taken.add(sub.student_id)
-        if sub.student_id != sub.name:
+        if student_id_for(sub.name) == sub.name:
+            sub.problems.append(
+                f"another submission is also named {sub.name!r} ({sub.path.name} is a second "
+                f"one): graded as {sub.student_id!r}"
+            )
+        else:
             sub.problems.append(
                 f"{sub.name!r} is not a valid student id (letters, digits, '_', '-' and '.'"
                 f", starting with a letter or digit): graded as {sub.student_id!r}"

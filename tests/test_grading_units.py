@@ -140,6 +140,19 @@ def test_discover_gives_unique_ids_and_says_why_it_renamed(tmp_path):
     assert "not a valid student id" in renamed.problems[0]
 
 
+def test_discover_keeps_two_submissions_with_the_same_name_apart(tmp_path):
+    (tmp_path / "alice").mkdir()
+    with zipfile.ZipFile(tmp_path / "alice.zip", "w"):
+        pass
+    subs = intake.discover(tmp_path)
+    assert [(s.path.name, s.student_id) for s in subs] == [
+        ("alice", "alice"), ("alice.zip", "alice-2")]
+    assert subs[0].problems == []
+    assert subs[1].problems == [
+        "another submission is also named 'alice' (alice.zip is a second one): graded as 'alice-2'"
+    ]
+
+
 def _fake_release(root):
     pkg = root / "cs231n_lib"
     (pkg / "classifiers").mkdir(parents=True)
