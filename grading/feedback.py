@@ -14,15 +14,10 @@ from __future__ import annotations
 import json
 import re
 
-from .regions import HIDDEN_BEGIN, HIDDEN_END, RegionError, find_regions
+from .regions import HIDDEN_BEGIN, HIDDEN_END, RegionError, cell_source, find_regions
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HIDDEN_FRAME = "(this error comes from a hidden test: its code is not shown)"
-
-
-def _source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
 
 
 def strip_hidden(source):
@@ -69,7 +64,7 @@ def hide_hidden_tests(path):
         if cell.get("cell_type") != "code" or not meta.get("grade"):
             continue
         try:
-            source, hidden = strip_hidden(_source(cell))
+            source, hidden = strip_hidden(cell_source(cell))
         except RegionError:  # markers mangled: show nothing of the cell rather than too much
             source, hidden = "# (this test cell is not shown)", None
         if hidden == []:

@@ -22,6 +22,7 @@ from .regions import (
     END,
     HIDDEN_BEGIN,
     HIDDEN_END,
+    cell_source,
     find_regions,
     package_files,
     region_lines,
@@ -54,17 +55,12 @@ def notebook_cells(path):
         return json.load(f)["cells"]
 
 
-def _source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def notebook_secrets(path):
     """(line, origin) pairs of a source notebook's solution regions and hidden tests."""
     secrets = []
     for cell in notebook_cells(path):
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        text = _source(cell)
+        text = cell_source(cell)
         origin = f"{Path(path).name} cell {meta.get('grade_id', cell.get('id'))}"
         if meta.get("solution"):
             lines = text.splitlines()
@@ -105,7 +101,7 @@ def public_lines(repo=REPO):
     for name in NOTEBOOKS:
         for cell in notebook_cells(repo / "notebooks" / f"{name}.ipynb"):
             meta = cell.get("metadata", {}).get("nbgrader", {})
-            lines = _source(cell).splitlines()
+            lines = cell_source(cell).splitlines()
             if meta.get("solution") and not find_regions(lines, name):
                 continue  # a solution cell without markers is secret as a whole
             public |= _outside(lines, name, (BEGIN, END), (HIDDEN_BEGIN, HIDDEN_END))
@@ -123,7 +119,7 @@ def release_lines(release):
             for cell in notebook_cells(path):
                 name = cell.get("id", "?")
                 out += [(f"{rel} cell {name}", line.strip())
-                        for line in _source(cell).splitlines()]
+                        for line in cell_source(cell).splitlines()]
             continue
         try:
             text = path.read_text()

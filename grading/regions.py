@@ -121,6 +121,12 @@ def region_lines(text, relpath="<text>", begin_marker=BEGIN, end_marker=END):
     return found
 
 
+def cell_source(cell):
+    """A notebook cell's source as one string (the JSON may store a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
 def package_files(package):
     """The package's .py files, sorted, without caches."""
     package = Path(package)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .course import ASSIGNMENT, NOTEBOOKS, PACKAGE, REPO
 from .leaks import notebook_cells
-from .regions import complete_text, find_regions, package_files
+from .regions import cell_source, complete_text, find_regions, package_files
 
 HALF_DONE = (
     "cs231n_lib/classifiers/k_nearest_neighbor.py",
@@ -72,8 +72,7 @@ def complete_notebook(release_nb, source_nb):
     for cell in nb["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("solution"):
-            source = solutions[meta["grade_id"]]["source"]
-            source = "".join(source) if isinstance(source, list) else source
+            source = cell_source(solutions[meta["grade_id"]])
             cell["source"] = complete_text(source, meta["grade_id"])
     return nb
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import pytest
 
 from grading.course import NOTEBOOKS, REPO
 from grading.execute import run_notebook
+from grading.leaks import notebook_cells
+from grading.regions import cell_source
 from grading.samples import all_parts, graded_cells
 
 SOURCES = REPO / "notebooks"
@@ -20,11 +21,10 @@ GRADE_ID = re.compile(r"^(knn|svm|softmax|features)-(config|answer|test|written)
 
 
 def cells(name):
-    return json.loads((SOURCES / f"{name}.ipynb").read_text())["cells"]
+    return notebook_cells(SOURCES / f"{name}.ipynb")
 
 
-def source(cell):
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+source = cell_source
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
