@@ -48,6 +48,7 @@ bench: data
 	$(PY) bench/knn.py
 	$(PY) bench/linear.py
 	$(PY) bench/features.py
+	$(PY) bench/bow.py
 	$(PY) bench/grading.py
 
 clean:
