@@ -4,8 +4,10 @@ Commands
 --------
 release [--check]
     Build ``assignment1/`` from the sources (``--check``: rebuild in scratch space and
-    fail if the committed folder differs).
-autograde SUBMISSIONS OUTPUT [--jobs N] [--data-dir DIR] [--expect FILE]
+    fail if the committed folder differs), and the hidden checks' reference outputs
+    (``build/private/references/``, never in the release).
+autograde SUBMISSIONS OUTPUT [--jobs N | --dask-scheduler ADDRESS] [--data-dir DIR]
+          [--expect FILE] [--cell-timeout S] [--timeout S] [--memory GB] [--references DIR]
     Grade a class; write OUTPUT/grades.csv and OUTPUT/feedback/<id>/<notebook>.html.
 run-notebooks OUT [--grading] [--data-dir DIR]
     Execute the four source notebooks into OUT.
@@ -21,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from .course import ASSIGNMENT, NOTEBOOKS, REPO
+from .course import ASSIGNMENT, CELL_TIMEOUT, NOTEBOOKS, REPO, SUBMISSION_TIMEOUT
 
 
 def _positive_int(text):
@@ -51,6 +53,18 @@ def parser():
                         "or datasets/)")
     a.add_argument("--expect", type=Path, default=None,
                    help="expected.json from `samples`: fail unless every score matches")
+    a.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                   help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of "
+                        "--jobs; its workers must see the same paths")
+    a.add_argument("--cell-timeout", type=_positive_int, default=CELL_TIMEOUT,
+                   help=f"seconds a notebook cell may run (default {CELL_TIMEOUT})")
+    a.add_argument("--timeout", type=_positive_int, default=SUBMISSION_TIMEOUT,
+                   help=f"seconds one submission may take (default {SUBMISSION_TIMEOUT})")
+    a.add_argument("--memory", type=float, default=6.0, metavar="GB",
+                   help="memory limit of each kernel and probe process (default 6)")
+    a.add_argument("--references", type=Path, default=None,
+                   help="reference outputs folder (default build/private/references; "
+                        "built when missing or out of date)")
     a.add_argument("--no-progress", action="store_true")
 
     n = sub.add_parser("run-notebooks", help="execute the source notebooks")
@@ -76,18 +90,26 @@ def cmd_release(args):
             return 1
         print(f"{ASSIGNMENT}/ is what the sources generate.")
         return 0
+    from .references import build_references
+
     build_release(args.out)
     print(f"Release written to {args.out}")
+    build_references()
     return 0
 
 
 def cmd_autograde(args):
     from .autograde import autograde_class, format_table, maxima
+    from .sandbox import Limits, SandboxUnavailable
 
     try:
-        grades = autograde_class(args.submissions, args.output, jobs=args.jobs,
-                                 data_dir=args.data_dir, progress=not args.no_progress)
-    except FileNotFoundError as error:
+        grades = autograde_class(
+            args.submissions, args.output, jobs=args.jobs, data_dir=args.data_dir,
+            progress=not args.no_progress, timeout=args.timeout,
+            cell_timeout=args.cell_timeout, references=args.references,
+            limits=Limits(memory_bytes=int(args.memory * 2**30)),
+            dask_scheduler=args.dask_scheduler)
+    except (FileNotFoundError, SandboxUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     points = maxima(args.output.resolve() / "work" / "_template")

@@ -1,83 +1,51 @@
-"""Keep hidden tests out of the feedback students receive.
+"""The notebooks students get back: the grader's own cells out, its verdicts in.
 
-``nbgrader autograde`` puts the full test cells, hidden tests included, back into the
-autograded notebooks, and ``generate_feedback`` renders them (jupyter/nbgrader#1363,
-still open). Before feedback is generated from a copy of those notebooks, this module
-removes each hidden-test region from the test cells and from the tracebacks that
-quote the cell: a frame whose failing line is hidden becomes a short note, and
-hidden context lines are dropped from the others. The exception's name and message
-stay, so a student still learns which check failed.
+Feedback is rendered (``nbgrader generate_feedback``) from a copy of the autograded
+notebooks. In that copy the cells the grader inserted to record notebook facts
+(metadata ``cs231n.grader``) are removed, and below every test cell goes a short
+markdown cell with the grader's verdict: the points, and for a failed cell each check
+that failed and why. A visible test can pass in the notebook while a hidden check
+fails; the verdict says which one cost the points.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import html
 
-from .regions import HIDDEN_BEGIN, HIDDEN_END, RegionError, cell_source, find_regions
+import nbformat
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-HIDDEN_FRAME = "(this error comes from a hidden test: its code is not shown)"
+GRADER_KEY = "grader"  # metadata.cs231n.grader on the cells the grader inserts
 
 
-def strip_hidden(source):
-    """Return (source without hidden regions, the hidden lines that were removed)."""
-    lines = source.splitlines()
-    regions = find_regions(lines, "test cell", HIDDEN_BEGIN, HIDDEN_END)
-    drop, hidden = set(), []
-    for region in regions:
-        drop.update(range(region.begin, region.end + 1))
-        hidden += [line.strip() for line in region.body(lines) if line.strip()]
-    kept = [line for i, line in enumerate(lines) if i not in drop]
-    while kept and not kept[-1].strip():
-        kept.pop()
-    return "\n".join(kept), hidden
+def is_grader_cell(cell):
+    return bool(cell.get("metadata", {}).get("cs231n", {}).get(GRADER_KEY))
 
 
-# A source line quoted in a traceback frame: "----> 3 code" (the failing line) or "      4 code".
-QUOTED = re.compile(r"^(-*>)?\s*\d+ ?(.*)$")
+def verdict_markdown(verdict):
+    """The markdown shown below a test cell for a :class:`~grading.judge.Verdict`."""
+    points = f"{verdict.score:g} / {verdict.points:g} points"
+    if verdict.passed:
+        return f"**Grader: {points}.** Every check of this cell passed."
+    lines = [f"**Grader: {points}.** What failed:", ""]
+    lines += [f"- {html.escape(problem)}" for problem in verdict.problems]
+    return "\n".join(lines)
 
 
-def _scrub_frame(frame, hidden):
-    """The frame without the hidden lines it quotes; the note alone if one of them failed."""
-    secret = set(hidden) | {HIDDEN_BEGIN, HIDDEN_END}
-    kept = []
-    for line in frame.split("\n"):
-        plain = ANSI.sub("", line)
-        match = QUOTED.match(plain)
-        code = match.group(2).strip() if match else None
-        if code in secret or (match is None and any(s in plain for s in hidden)):
-            if match and match.group(1):  # the failing line itself is hidden
-                return HIDDEN_FRAME
+def public_notebook(path, verdicts):
+    """Rewrite the notebook at ``path`` for students; return how many verdicts were added."""
+    nb = nbformat.read(path, as_version=4)
+    cells, added = [], 0
+    for cell in nb.cells:
+        if is_grader_cell(cell):
             continue
-        kept.append(line)
-    return "\n".join(kept)
-
-
-def hide_hidden_tests(path):
-    """Rewrite the notebook at ``path`` without hidden tests; return how many cells changed."""
-    with open(path) as f:
-        nb = json.load(f)
-    changed = 0
-    for cell in nb.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or not meta.get("grade"):
-            continue
-        try:
-            source, hidden = strip_hidden(cell_source(cell))
-        except RegionError:  # markers mangled: show nothing of the cell rather than too much
-            source, hidden = "# (this test cell is not shown)", None
-        if hidden == []:
-            continue
-        cell["source"] = source
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [
-                    HIDDEN_FRAME if hidden is None else _scrub_frame(frame, hidden)
-                    for frame in output.get("traceback", [])
-                ]
-        changed += 1
-    with open(path, "w") as f:
-        json.dump(nb, f, indent=1)
-        f.write("\n")
-    return changed
+        cells.append(cell)
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in verdicts:
+            note = nbformat.v4.new_markdown_cell(verdict_markdown(verdicts[grade_id]))
+            note.id = f"verdict-{grade_id}"[:64]
+            note.metadata["cs231n"] = {GRADER_KEY: "verdict"}
+            cells.append(note)
+            added += 1
+    nb.cells = cells
+    nbformat.write(nb, path)
+    return added

@@ -28,7 +28,13 @@ import nbformat
 
 from .course import NOTEBOOKS, PACKAGE, REPO
 
-DROPPED = {"datasets", "__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", ".venv"}
+DROPPED = {"datasets", "__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", ".venv",
+           ".cs231n_facts"}
+
+
+def _ignored(folder, names):
+    """copytree's ignore: dropped names and every symlink (never followed out of a submission)."""
+    return {n for n in names if n in DROPPED or (Path(folder) / n).is_symlink()}
 # A student id becomes a folder name and a database key in nbgrader.
 VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -116,7 +122,7 @@ def prepare(sub, dest, release=REPO / "assignment1"):
         shutil.rmtree(unpacked)
     try:
         if sub.path.is_dir():
-            shutil.copytree(sub.path, unpacked, ignore=shutil.ignore_patterns(*DROPPED))
+            shutil.copytree(sub.path, unpacked, ignore=_ignored)
         elif sub.path.suffix.lower() == ".zip":
             _unzip(sub.path, unpacked, sub.problems)
         else:
@@ -180,11 +186,10 @@ def _find_root(folder, problems, max_depth=4):
 
 def _copy_clean(root, dest):
     for item in root.iterdir():
-        if item.name in DROPPED:
+        if item.name in DROPPED or item.is_symlink():
             continue
         if item.is_dir():
-            shutil.copytree(item, dest / item.name, ignore=shutil.ignore_patterns(*DROPPED),
-                            dirs_exist_ok=True)
+            shutil.copytree(item, dest / item.name, ignore=_ignored, dirs_exist_ok=True)
         else:
             shutil.copy2(item, dest / item.name)
 

@@ -1,6 +1,8 @@
 """Build the student release ``assignment1/`` from ``notebooks/`` and ``cs231n_lib/``.
 
-- notebooks: ``nbgrader generate_assignment`` (solutions and hidden tests removed);
+- notebooks: ``nbgrader generate_assignment`` (solutions removed). Test cells hold only
+  visible checks: a hidden test in a notebook would run in the student's kernel, where
+  it can be forged, so the build refuses one and points to :mod:`grading.checks`;
 - package: every solution region of every .py file becomes a ``NotImplementedError``
   stub that names what to implement (nbgrader copies .py files verbatim);
 - ``get_datasets.sh``, the student README and ``requirements.txt``.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from . import leaks
 from .course import ASSIGNMENT, NOTEBOOKS, PACKAGE, REPO, make_course, run_nbgrader
-from .regions import BEGIN, package_files, stub_text
+from .regions import BEGIN, HIDDEN_BEGIN, package_files, stub_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,9 +44,23 @@ def requirements(repo=REPO):
     return header + "".join(f"{d}\n" for d in deps)
 
 
+def refuse_hidden_tests(repo=REPO):
+    """Raise when a source notebook still holds a hidden-test region."""
+    found = [f"notebooks/{name}.ipynb" for name in NOTEBOOKS
+             if HIDDEN_BEGIN in (repo / "notebooks" / f"{name}.ipynb").read_text()]
+    if found:
+        raise ValueError(
+            f"{', '.join(found)} hold(s) {HIDDEN_BEGIN!r}: hidden tests run in the student's "
+            "kernel, where a submission can forge them. Write them as checks in "
+            "grading/checks.py instead (they run on the student's package in a sandboxed "
+            "process) and remove the region from the notebook."
+        )
+
+
 def build_release(dest, repo=REPO, log=print):
     """Build the release into ``dest`` (replaced), after the leak check passes."""
     dest = Path(dest)
+    refuse_hidden_tests(repo)
     with tempfile.TemporaryDirectory(prefix="cs231n-release-") as tmp:
         tmp = Path(tmp)
         course = make_course(tmp / "course", repo / "notebooks")

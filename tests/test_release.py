@@ -97,3 +97,20 @@ def test_release_requirements_are_the_runtime_dependencies():
 @pytest.mark.parametrize("name", ["get_datasets.sh", "README.md"])
 def test_release_ships_the_student_files(name):
     assert (RELEASE / name).is_file()
+
+
+def test_release_refuses_a_hidden_test_in_a_notebook(tmp_path):
+    from grading.release import refuse_hidden_tests
+
+    (tmp_path / "notebooks").mkdir()
+    for name in NOTEBOOKS:
+        shutil.copyfile(REPO / "notebooks" / f"{name}.ipynb",
+                        tmp_path / "notebooks" / f"{name}.ipynb")
+    refuse_hidden_tests(tmp_path)  # the sources have none
+    knn = tmp_path / "notebooks" / "knn.ipynb"
+    knn.write_text(knn.read_text().replace(
+        '"print(\\"compute_distances_two_loops',
+        '"### BEGIN HIDDEN TESTS\\n",\n    "assert True\\n",\n    "### END HIDDEN TESTS\\n",\n'
+        '    "print(\\"compute_distances_two_loops', 1))
+    with pytest.raises(ValueError, match=r"notebooks/knn\.ipynb .*grading/checks\.py"):
+        refuse_hidden_tests(tmp_path)

@@ -1,0 +1,328 @@
+"""The grader's own judgement of each test cell (never in a process with student code).
+
+- :func:`prepare_class` writes, once per class, the probe inputs (training images
+  and labels, validation images: ``OUTPUT/inputs/``, which probes may read) and the
+  judging context (validation and test labels, the reference cross-validation of the
+  kNN notebook: ``OUTPUT/private/context.npz``, which they may not).
+- :func:`run_probes` runs :mod:`grading.probe` in the sandbox on a copy of the student's
+  package, one process per notebook, then once per test cell for any check a crash or
+  a timeout left without an answer, so a crash costs only the cells it hits.
+- :func:`judge_cells` compares the probe's arrays with the reference outputs, applies
+  the judges of :mod:`grading.checks` and of the recorded notebook facts, and returns a
+  :class:`Verdict` per test cell.
+
+Everything read from a folder that student code could write is opened only after
+checking that it is a regular file inside that folder (no symlink out of it), with a
+size cap and ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import sandbox
+from .checks import CHECKS, COURSE_KS, FACT_JUDGES, FACTS, checks_for
+from .probe import IMPORTED
+from .references import load_reference
+
+PROBE_TIMEOUT = 120  # seconds a single check may run
+POLL_SECONDS = 0.2
+MAX_ARRAY_BYTES = 64 * 2**20
+MAX_FACTS_BYTES = 2**20
+FACTS_DIR = ".cs231n_facts"
+
+
+@dataclass
+class Verdict:
+    grade_id: str
+    points: float
+    passed: bool = True
+    problems: list = field(default_factory=list)
+
+    @property
+    def score(self):
+        return self.points if self.passed else 0.0
+
+
+# ----------------------------------------------------------------------------- class data
+
+
+def knn_cv_means(X, y, ks=COURSE_KS, num_folds=5):
+    """Mean validation accuracy of each k (exact distances, stable sort, ties to the smaller)."""
+    X_parts, y_parts = np.array_split(X, num_folds), np.array_split(y, num_folds)
+    accuracies = np.zeros((len(ks), num_folds))
+    for i in range(num_folds):
+        X_rest = np.concatenate(X_parts[:i] + X_parts[i + 1:])
+        y_rest = np.concatenate(y_parts[:i] + y_parts[i + 1:])
+        squared = (np.sum(X_parts[i] ** 2, axis=1)[:, None] - 2 * X_parts[i] @ X_rest.T
+                   + np.sum(X_rest ** 2, axis=1)[None, :])
+        order = np.argsort(squared, axis=1, kind="stable")
+        for j, k in enumerate(ks):
+            votes = y_rest[order[:, :k]]
+            counts = (votes[:, :, None] == np.arange(10)).sum(axis=1)
+            accuracies[j, i] = np.mean(counts.argmax(axis=1) == y_parts[i])
+    return accuracies.mean(axis=1)
+
+
+def prepare_class(data_dir, output):
+    """Write the probe inputs and the judging context; return (inputs_dir, context_path).
+
+    The sizes are those of the notebooks' grading mode (``CS231N_GRADING=1``).
+    """
+    from cs231n_lib.data import get_cifar10_data, get_cifar10_images, load_cifar10
+
+    inputs, private = Path(output) / "inputs", Path(output) / "private"
+    for folder in (inputs, private):
+        folder.mkdir(parents=True, exist_ok=True)
+    data = get_cifar10_data(num_training=5000, root=data_dir)
+    images = get_cifar10_images(num_training=5000, root=data_dir)
+    arrays = {"X_train": data["X_train"], "y_train": data["y_train"], "X_val": data["X_val"],
+              "images_train": images["X_train"], "images_val": images["X_val"]}
+    for name, array in arrays.items():
+        np.save(inputs / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    X_all, y_all, _, _ = load_cifar10(data_dir, dtype=np.uint8)
+    X_knn = X_all[:1000].reshape(1000, -1).astype(np.float64)
+    context = {"y_val": data["y_val"], "y_test": data["y_test"],
+               "knn_cv_means": knn_cv_means(X_knn, y_all[:1000])}
+    np.savez(private / "context.npz", **context)
+    return inputs, private / "context.npz"
+
+
+def load_context(path):
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+# ----------------------------------------------------------------------------- probes
+
+
+def _probe_once(package, scratch, inputs_dir, grade_ids, env, timeout, hide, expose, limits):
+    """One sandboxed probe process on a fresh copy of ``package``; returns its out folder.
+
+    A watchdog stops it when no check has finished for ``timeout`` seconds, so one
+    check that never returns costs ``timeout``, not the submission's whole time.
+    """
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    if package.is_dir():
+        shutil.copytree(package, scratch / package.name, symlinks=True)
+    command = [sys.executable, "-m", "grading.probe", "out", str(inputs_dir), *grade_ids]
+    argv = sandbox.sandbox_command(command, scratch, hide=hide,
+                                   expose=[*expose, inputs_dir], limits=limits)
+    out = scratch / "out"
+    with subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, start_new_session=True) as proc:
+        finished, deadline = 0, time.monotonic() + timeout
+        while proc.poll() is None:
+            time.sleep(POLL_SECONDS)
+            done = sum(1 for _ in out.glob("*.json")) if _real_dir(out, scratch) else 0
+            if done > finished:
+                finished, deadline = done, time.monotonic() + timeout
+            elif time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+    return out
+
+
+def run_probes(package, work, inputs_dir, grade_ids, env, hide, expose,
+               limits=None, timeout=PROBE_TIMEOUT):
+    """Run the checks of ``grade_ids`` on ``package``; return {check key: (out, status)}.
+
+    All of them first run in one process. When a crash or a timeout left some checks
+    without an answer, each test cell with such checks runs again in its own process,
+    unless importing the package itself never finished (every check then fails).
+    """
+    results, limits = {}, limits or sandbox.Limits()
+    ids = [g for g in grade_ids if checks_for(g)]
+    if not ids:
+        return results
+    out = _probe_once(Path(package), Path(work) / "all", inputs_dir, ids, env, timeout,
+                      hide, expose, limits)
+    for check in (c for c in CHECKS if c.grade_id in ids):
+        results[check.key] = (out, _read_status(out, check.key))
+    if _read_status(out, IMPORTED) is None:
+        return results  # the import hangs or kills the process: no point in retrying
+    again = sorted({c.grade_id for c in CHECKS if c.key in results and results[c.key][1] is None})
+    for grade_id in again:
+        out = _probe_once(Path(package), Path(work) / grade_id, inputs_dir, [grade_id], env,
+                          timeout, hide, expose, limits)
+        for check in checks_for(grade_id):
+            if results[check.key][1] is None:
+                results[check.key] = (out, _read_status(out, check.key))
+    return results
+
+
+def _real_dir(path, root):
+    return path.is_dir() and not path.is_symlink() and path.parent == root
+
+
+def _inside(path, folder):
+    """``path`` is a regular file whose real location is inside ``folder`` (no symlink out)."""
+    try:
+        real, root = Path(path).resolve(strict=True), Path(folder).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return real.is_relative_to(root) and not Path(path).is_symlink() and real.is_file()
+
+
+def _read_status(out, key):
+    path = Path(out) / f"{key}.json"
+    if not _inside(path, out) or path.stat().st_size > 4096:
+        return None
+    try:
+        status = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return status if isinstance(status, dict) else None
+
+
+def _load_outputs(out, key, names):
+    arrays = {}
+    for name in names:
+        path = Path(out) / f"{key}.{name}.npy"
+        if not _inside(path, out) or path.stat().st_size > MAX_ARRAY_BYTES:
+            continue
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError):
+            continue
+        if array.dtype.kind in "biuf":
+            arrays[name] = array
+    return arrays
+
+
+def _compare(outputs, reference, check):
+    for name, want in reference.items():
+        got = outputs.get(name)
+        if got is None:
+            return f"{name}: no value returned (or not a number array)"
+        if got.shape != want.shape:
+            return f"{name}: expected shape {want.shape}, got {got.shape}"
+        got, want = got.astype(np.float64), want.astype(np.float64)
+        if not np.array_equal(np.isfinite(got), np.isfinite(want)):
+            return f"{name}: expected finite values, got NaN or inf"
+        if not np.allclose(got, want, rtol=check.rtol, atol=check.atol):
+            worst = float(np.max(np.abs(got - want)))
+            return f"{name}: differs from the expected value by up to {worst:.3g}"
+    return None
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+
+def read_facts(folder, grade_id):
+    """The facts recorded before ``grade_id``'s cell, or None when missing or malformed."""
+    path = Path(folder) / FACTS_DIR / f"{grade_id}.json"
+    if not _inside(path, folder) or path.stat().st_size > MAX_FACTS_BYTES:
+        return None
+    try:
+        facts = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return facts if isinstance(facts, dict) else None
+
+
+def judge_cells(cells, probe_results, references, context, facts_folder):
+    """{grade_id: Verdict} for ``cells`` = {grade_id: points}."""
+    verdicts = {}
+    for grade_id, points in cells.items():
+        verdict = Verdict(grade_id, points)
+        for check in checks_for(grade_id):
+            out, status = probe_results.get(check.key, (None, None))
+            problem = None
+            if status is None:
+                problem = "did not finish: it crashed the process or ran out of time"
+            elif "error" in status:
+                problem = f"raised {str(status['error'])[:300]}"
+            else:
+                if check.judge is None:
+                    reference = load_reference(references, check)
+                    outputs = _load_outputs(out, check.key, reference)
+                    problem = _compare(outputs, reference, check)
+                else:
+                    names = [p.name[len(check.key) + 1:-4] for p in Path(out).glob(
+                        f"{check.key}.*.npy")]
+                    problem = check.judge(_load_outputs(out, check.key, names), context)
+            if problem:
+                verdict.passed = False
+                verdict.problems.append(f"{check.name}: {problem}")
+        if grade_id in FACTS:
+            facts = read_facts(facts_folder, grade_id) if facts_folder else None
+            if facts is None:
+                problem = "the notebook did not get as far as this test cell"
+            elif "__error__" in facts:
+                problem = f"a value it checks could not be read: {str(facts['__error__'])[:200]}"
+            else:
+                try:
+                    problem = FACT_JUDGES[grade_id](facts, context)
+                except (TypeError, ValueError, KeyError, AttributeError) as error:
+                    problem = f"a value it checks has the wrong form ({error})"
+            if problem:
+                verdict.passed = False
+                verdict.problems.append(f"notebook: {problem}")
+        verdicts[grade_id] = verdict
+    return verdicts
+
+
+def fact_cell_source(grade_id):
+    """The grader's cell inserted before ``grade_id``: records the values it checks."""
+    expressions = FACTS[grade_id]
+    return (
+        "# Inserted by the grader: records the values the next test cell checks.\n"
+        "def _cs231n_record_facts():\n"
+        "    import json\n"
+        "    import os\n"
+        "    import numpy\n"
+        "    facts = {}\n"
+        "    try:\n"
+        + "".join(f"        facts[{name!r}] = numpy.asarray({expr}).tolist()\n"
+                  for name, expr in expressions.items())
+        + "    except Exception as error:\n"
+        "        facts = {'__error__': f'{type(error).__name__}: {error}'}\n"
+        f"    os.makedirs({FACTS_DIR!r}, exist_ok=True)\n"
+        f"    with open(os.path.join({FACTS_DIR!r}, {grade_id + '.json'!r}), 'w') as f:\n"
+        "        json.dump(facts, f)\n"
+        "_cs231n_record_facts()\n"
+        "del _cs231n_record_facts\n"
+    )
+
+
+def clear_facts(folder):
+    path = Path(folder) / FACTS_DIR
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+    os.makedirs(path, exist_ok=True)
+
+
+def insert_fact_cells(path):
+    """Insert the grader's fact cell before each test cell of :data:`FACTS` in ``path``."""
+    import nbformat
+
+    from .feedback import GRADER_KEY
+
+    nb = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in FACTS:
+            fact = nbformat.v4.new_code_cell(fact_cell_source(grade_id))
+            fact.id = f"grader-facts-{grade_id}"[:64]
+            fact.metadata["cs231n"] = {GRADER_KEY: "facts"}
+            cells.append(fact)
+        cells.append(cell)
+    nb.cells = cells
+    nbformat.write(nb, path)
