@@ -41,7 +41,8 @@ def attacked(tmp_path_factory, cifar_root):
                REPO / "cs231n_lib" / "classifiers" / "softmax.py",
                subs / "complete" / "knn.ipynb"]
     targets = [out / "work" / "_template" / "gradebook.db", subs / "complete" / "knn.ipynb",
-               REPO / "README.md", REFERENCES / "manifest.json", out / "grades.csv",
+               REPO / "README.md", REFERENCES / "manifest.json",
+               out / "work" / "_template" / "nbgrader_config.py",
                out / "work" / "complete" / "forged.txt",
                site / "site-packages" / "cs231n_forged.txt",
                Path(cifar_root) / "cifar-10-batches-py" / "batches.meta"]
@@ -52,9 +53,10 @@ def attacked(tmp_path_factory, cifar_root):
     before = {str(p): _digest(p) for p in targets}
     grades = autograde_class(subs, out, jobs=2, data_dir=cifar_root, progress=False,
                              cell_timeout=CELL_TIMEOUT, log=lambda *_: None)
-    after = {str(p): _digest(p) for p in targets if "grades.csv" not in str(p)}
+    after = {str(p): _digest(p) for p in targets}
+    forged = [str(p) for p in targets if Path(p).is_file() and b"forged" in Path(p).read_bytes()]
     return {"grades": {g.submission: g for g in grades}, "out": out, "names": names,
-            "ctx": ctx, "before": before, "after": after}
+            "ctx": ctx, "before": before, "after": after, "forged": forged}
 
 
 def _points(grade):
@@ -112,7 +114,9 @@ def test_nothing_outside_its_scratch_is_written(attacked):
     assert "BLOCKED" in report
     assert "WROTE " not in report
     for path, digest in attacked["after"].items():
-        assert attacked["before"][path] == digest, f"{path} was changed"
+        if attacked["before"][path] is not None:  # files the grader makes come later
+            assert attacked["before"][path] == digest, f"{path} was changed"
+    assert attacked["forged"] == []
     assert not (out / "work" / "complete" / "forged.txt").exists()
 
 
