@@ -194,7 +194,8 @@ def test_grade_rows_total_pending_and_problems():
     row = autograde.grade_row(grade, points)
     assert row == {"student_id": "alice", "submission": "alice", "knn": 16, "svm": 7.5,
                    "softmax": 0, "features": 0, "written_pending": 6, "total": 23.5,
-                   "max": 65, "problems": "softmax.ipynb is missing: its points are 0"}
+                   "max": 65, "restored_cells": "",
+                   "problems": "softmax.ipynb is missing: its points are 0"}
     table = autograde.format_table([grade], points)
     assert "alice" in table
     assert "23.5" in table
