@@ -110,6 +110,8 @@ def load_context(path):
 def _probe_once(package, scratch, inputs_dir, grade_ids, env, timeout, hide, expose, limits):
     """One sandboxed probe process on a fresh copy of ``package``; returns its out folder.
 
+    None when the probe left no real folder there (nothing it wrote is then read).
+
     A watchdog stops it when no check has finished for ``timeout`` seconds, so one
     check that never returns costs ``timeout``, not the submission's whole time.
     """
@@ -133,7 +135,8 @@ def _probe_once(package, scratch, inputs_dir, grade_ids, env, timeout, hide, exp
             elif time.monotonic() > deadline:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-    return out
+    # A symlink in place of the folder could point at the reference outputs.
+    return out if _real_dir(out, scratch) else None
 
 
 def run_probes(package, work, inputs_dir, grade_ids, env, hide, expose,
@@ -178,6 +181,8 @@ def _inside(path, folder):
 
 
 def _read_status(out, key):
+    if out is None:
+        return None
     path = Path(out) / f"{key}.json"
     if not _inside(path, out) or path.stat().st_size > 4096:
         return None

@@ -149,3 +149,14 @@ def test_runaway_cells_are_stopped_and_reported(attacked):
 def test_a_kernel_that_dies_costs_only_its_notebook(attacked):
     grade = attacked["grades"]["exit_at_import"]
     assert _points(grade) == _points(attacked["grades"]["honest"])
+
+
+def test_the_class_gradebook_holds_every_students_verdicts(attacked):
+    """--jobs 2 graded two submissions at a time: the merged gradebook misses nobody."""
+    from grading.gradebook import class_scores
+
+    merged = class_scores(attacked["out"] / "course")
+    grades = attacked["grades"]
+    assert set(merged) == set(grades)
+    for student, grade in grades.items():
+        assert merged[student] == _points(grade), student

@@ -215,3 +215,13 @@ def test_fact_cells_are_inserted_before_their_test_cells(tmp_path):
     i = ids.index("grader-facts-svm-test-tuning")
     assert nb.cells[i + 1].metadata["nbgrader"]["grade_id"] == "svm-test-tuning"
     assert sum(1 for c in nb.cells if c.metadata.get("cs231n", {}).get("grader")) == 1
+
+
+def test_an_out_folder_replaced_by_a_symlink_is_not_read(tmp_path, refs):
+    """A probe that swaps its out folder for a link to the references gets nothing."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "out").symlink_to(refs)
+    assert not judge._real_dir(scratch / "out", scratch)
+    assert judge._read_status(None, "svm_loss_naive_lecture") is None
+    assert not list(refs.glob("*_lecture.json")), "references hold no status to borrow"

@@ -80,3 +80,10 @@ def test_an_import_that_hangs_fails_every_cell_once(tmp_path, refs):
     verdicts, seconds = _verdicts(tmp_path, package, refs)
     assert not any(v.passed for v in verdicts.values())
     assert seconds < 2 * TIMEOUT + 15  # no retry per cell
+
+
+def test_a_probe_that_links_its_outputs_to_the_references_gets_nothing(tmp_path, refs):
+    swap = (f"\nimport os as _os\nimport shutil as _shutil\n_shutil.rmtree('out', True)\n"
+            f"_os.symlink({str(refs)!r}, 'out')\n")
+    verdicts, _ = _verdicts(tmp_path, _package(tmp_path, append=swap), refs)
+    assert not any(v.passed for v in verdicts.values())
