@@ -257,13 +257,24 @@ _loss_checks("softmax", "softmax_loss_vectorized", "softmax-test-vectorized-loss
 # ----------------------------------------------------------------------------- training
 
 
+def _fixed_weights_prediction(model, seed, num_features, num_classes, num_rows):
+    """``model``'s predictions for random rows, with random weights set by hand."""
+    gen = np.random.default_rng(seed)
+    model.W = gen.standard_normal((num_features, num_classes))
+    return {"pred": model.predict(gen.standard_normal((num_rows, num_features)))}
+
+
+def _trained_on_cifar(model, inputs, learning_rate, reg):
+    """``model`` trained on the grading images with fixed settings: its validation predictions."""
+    model.train(inputs("X_train"), inputs("y_train"), learning_rate=learning_rate, reg=reg,
+                num_iters=500, rng=0)
+    return {"pred": model.predict(inputs("X_val"))}
+
+
 @check("svm-test-train-predict", "predict returns the class of the highest score",
        rtol=0, atol=0)
 def svm_predict_fixed_weights(lib, inputs):
-    gen = np.random.default_rng(31)
-    model = lib.classifiers.LinearSVM()
-    model.W = gen.normal(size=(6, 4))
-    return {"pred": model.predict(gen.normal(size=(25, 6)))}
+    return _fixed_weights_prediction(lib.classifiers.LinearSVM(), 31, 6, 4, 25)
 
 
 @check("svm-test-train-predict", "training separates a small separable problem",
@@ -283,10 +294,8 @@ def svm_train_blobs(lib, inputs):
        f"reaches {SVM_BAR:.2f} validation accuracy",
        judge=_accuracy_at_least(SVM_BAR, "y_val"))
 def svm_train_cifar(lib, inputs):
-    model = lib.classifiers.LinearSVM()
-    model.train(inputs("X_train"), inputs("y_train"), learning_rate=1e-7, reg=2.5e4,
-                num_iters=500, rng=0)
-    return {"pred": model.predict(inputs("X_val"))}
+    return _trained_on_cifar(lib.classifiers.LinearSVM(), inputs, learning_rate=1e-7,
+                             reg=2.5e4)
 
 
 @check("svm-test-tuning", "tune_linear_classifier on a small synthetic problem",
@@ -309,20 +318,14 @@ def svm_search_synthetic(lib, inputs):
 @check("softmax-test-tuning", "predict returns the class of the highest score",
        rtol=0, atol=0)
 def softmax_predict_fixed_weights(lib, inputs):
-    gen = np.random.default_rng(7)
-    model = lib.classifiers.Softmax()
-    model.W = gen.standard_normal((9, 4))
-    return {"pred": model.predict(gen.standard_normal((30, 9)))}
+    return _fixed_weights_prediction(lib.classifiers.Softmax(), 7, 9, 4, 30)
 
 
 @check("softmax-test-tuning", f"a Softmax trained on CIFAR-10 with fixed settings reaches "
        f"{SOFTMAX_BAR:.2f} validation accuracy",
        judge=_accuracy_at_least(SOFTMAX_BAR, "y_val"))
 def softmax_train_cifar(lib, inputs):
-    model = lib.classifiers.Softmax()
-    model.train(inputs("X_train"), inputs("y_train"), learning_rate=5e-7, reg=5e3,
-                num_iters=500, rng=0)
-    return {"pred": model.predict(inputs("X_val"))}
+    return _trained_on_cifar(lib.classifiers.Softmax(), inputs, learning_rate=5e-7, reg=5e3)
 
 
 @check("features-test-tuning", f"a LinearSVM trained on HOG and colour features with fixed "
