@@ -5,7 +5,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
-from cs231n_lib.classifiers import LinearSVM
+from cs231n_lib.classifiers import LinearSVM, Softmax
 from cs231n_lib.data import get_cifar10_images
 from cs231n_lib.features import (
     BagOfWords,
@@ -21,6 +21,7 @@ from cs231n_lib.features import (
     squared_distances,
     standardize_features,
     triangle_encode,
+    whiten_features,
 )
 
 SEEDS = range(5)
@@ -280,6 +281,16 @@ def test_bow_transform_independent_of_batch_size(batch_size):
     )
 
 
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_bow_transform_same_with_threads(n_jobs):
+    images = smooth_images(4, n=9)
+    bow = small_bow().fit(images, num_patches=2000, rng=0)
+    serial = bow.transform(images, batch_size=2, n_jobs=1)
+    threaded = bow.transform(images, batch_size=2, n_jobs=n_jobs)
+    np.testing.assert_allclose(threaded, serial, rtol=1e-6, atol=1e-5)
+    assert (serial > 0).any()
+
+
 def test_bow_errors():
     images = smooth_images(0)
     with pytest.raises(ValueError, match=r"num_patches >= num_words"):
@@ -297,6 +308,83 @@ def test_bow_errors():
         small_bow(patch_size=8).fit(random_images(0, size=6), num_patches=100)
     with pytest.raises(TypeError, match="rng"):
         small_bow().fit(images, num_patches=100, rng="seed")
+    with pytest.raises(ValueError, match="n_jobs"):
+        bow.transform(images, n_jobs=0)
+
+
+# --- whitening of features ----------------------------------------------------------
+
+
+def correlated_features(seed, num=3000, dim=40):
+    """(num, dim) features mixed from dim latent ones with singular values 1 to 1000,
+    and labels of 4 classes that a linear rule on the latent features gives."""
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((num, dim))
+    q1, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    q2, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    mixing = q1 @ np.diag(np.logspace(0, 3, dim)) @ q2
+    labels = (latent @ rng.standard_normal((dim, 4))).argmax(axis=1)
+    return latent @ mixing, labels
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_whitened_features_have_identity_second_moments(seed):
+    F, _ = correlated_features(seed)
+    F_val = F[:100] + 1.0
+    Z, Z_val = whiten_features(F, F_val, eps=1e-12)
+    np.testing.assert_allclose(Z.T @ Z / len(Z), np.eye(F.shape[1]), atol=1e-6)
+    # One linear map for every split: Z = F @ T, and the same T gives Z_val.
+    T = np.linalg.lstsq(F, Z, rcond=None)[0]
+    np.testing.assert_allclose(F @ T, Z, atol=1e-8)
+    np.testing.assert_allclose(F_val @ T, Z_val, atol=1e-7)
+
+
+def test_whiten_features_eps_damps_weak_directions():
+    F, _ = correlated_features(0)
+    F = F / np.sqrt(np.mean(F**2))  # mean second moment s = 1
+    (Z,) = whiten_features(F, eps=0.1)
+    lam = np.linalg.eigvalsh(F.T @ F / len(F))
+    expected = np.sort(lam / (lam + 0.1))
+    np.testing.assert_allclose(np.linalg.eigvalsh(Z.T @ Z / len(Z)), expected, atol=1e-8)
+    assert expected[0] < 0.01
+    assert expected[-1] > 0.99
+
+
+def test_whiten_features_dtypes_and_errors():
+    F, _ = correlated_features(1, num=200, dim=10)
+    Z32, Z32b = whiten_features(F.astype(np.float32), F[:5].astype(np.float32))
+    assert Z32.dtype == np.float32
+    assert Z32.shape == (200, 10)
+    assert Z32b.shape == (5, 10)
+    (Z64,) = whiten_features(F)
+    assert Z64.dtype == np.float64
+    with pytest.raises(ValueError, match="eps > 0"):
+        whiten_features(F[:5], eps=0)  # 5 rows, 10 features: singular
+    with pytest.raises(ValueError, match="10 features of F_train"):
+        whiten_features(F, F[:, :9])
+    with pytest.raises(ValueError, match="all-zero"):
+        whiten_features(np.zeros((5, 3)))
+
+
+def test_sgd_on_whitened_features_fits_what_raw_features_do_not():
+    F, y = correlated_features(2)
+    (Z,) = whiten_features(F, eps=1e-6)
+
+    def best_train_accuracy(X):  # the best of a grid of learning rates, 300 steps each
+        accuracies = []
+        for lr in 10.0 ** np.arange(-9, 1):
+            model = Softmax()
+            try:
+                model.train(X, y, learning_rate=lr, reg=0.0, num_iters=300, batch_size=100,
+                            rng=0)
+            except FloatingPointError:  # diverged
+                continue
+            accuracies.append(np.mean(model.predict(X) == y))
+        return max(accuracies)
+
+    raw, white = best_train_accuracy(F), best_train_accuracy(Z)
+    assert white > 0.9, white
+    assert white > raw + 0.1, (raw, white)
 
 
 # --- real data ----------------------------------------------------------------------

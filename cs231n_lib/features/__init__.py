@@ -1,6 +1,7 @@
 """Image features: a histogram of oriented gradients, a histogram of hues, and bags
 of visual words (:class:`BagOfWords`, with its building blocks: patches, ZCA
-whitening, k-means, triangle encoding and quadrant pooling).
+whitening, k-means, triangle encoding and quadrant pooling, and
+:func:`whiten_features` for the thousands of features they give).
 
 Every feature function takes one image and returns a 1-D array, and the functions
 of this module also take a stack of images (N, H, W, 3) and return one row per
@@ -27,6 +28,7 @@ from .patches import (
     num_patch_positions,
     sample_patches,
 )
+from .whiten import whiten_features
 
 __all__ = [
     "HOG_CELL_SIZE",
@@ -48,4 +50,5 @@ __all__ = [
     "squared_distances",
     "standardize_features",
     "triangle_encode",
+    "whiten_features",
 ]

@@ -11,12 +11,16 @@ An image is described by how strongly its small patches resemble each of K
 3. the codes are summed over each quadrant of the image, giving 4K features.
 
 A linear classifier on these features reaches 77.9% on CIFAR-10 in the paper
-with K=1600 and stride 1.
+with K=1600 and stride 1; 74% here (README, "Bag of visual words").
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .._validation import (
@@ -96,13 +100,16 @@ class BagOfWords:
     num_words : int, default=1600
         K, the size of the vocabulary; each image gets 4K features.
     patch_size : int, default=6
-    stride : int, default=2
-        Step of the grid of patches that ``transform`` encodes (1 in the paper:
-        about 3.7x more patches, and time, for 32x32 images).
+    stride : int, default=1
+        Step of the grid of patches that ``transform`` encodes, as in the paper.
+        Stride 2 encodes 3.7x fewer patches of 32x32 images (4.5x faster), but loses
+        about 4 points of test accuracy (0.704 against 0.742 with K=1600).
     norm_eps : float, default=10.0
         The ``eps`` of :func:`normalize_patches` (pixel values 0..255).
-    whiten_eps : float, default=0.1
-        The ``eps`` of :func:`fit_zca`.
+    whiten_eps : float, default=1.0
+        The ``eps`` of :func:`fit_zca`. The paper uses 0.1; on JPEG copies of
+        CIFAR-10, whose finest details are compression noise, 1.0 is 2 points better
+        (README, "Bag of visual words").
     kmeans_epochs : int, default=10
     kmeans_batch_size : int, default=10000
     kmeans_init : {"random", "k-means++"}, default="random"
@@ -120,7 +127,7 @@ class BagOfWords:
         The k-means objective on the training patches.
     """
 
-    def __init__(self, num_words=1600, patch_size=6, stride=2, norm_eps=10.0, whiten_eps=0.1,
+    def __init__(self, num_words=1600, patch_size=6, stride=1, norm_eps=10.0, whiten_eps=1.0,
                  kmeans_epochs=10, kmeans_batch_size=10000, kmeans_init="random"):
         self.num_words = check_positive_int(num_words, "num_words")
         self.patch_size = check_positive_int(patch_size, "patch_size")
@@ -211,16 +218,23 @@ class BagOfWords:
         )
         return self
 
-    def transform(self, images, batch_size=50, progress=False):
+    def transform(self, images, batch_size=8, n_jobs=None, progress=False):
         """The 4K bag-of-words features of each image, computed ``batch_size`` at a time.
 
         Parameters
         ----------
         images : ndarray of shape (N, H, W, 3)
             Pixel values 0..255, of the size of the images given to :meth:`fit`.
-        batch_size : int, default=50
+        batch_size : int, default=8
             Images per chunk; memory grows as (batch_size * G_h * G_w, K) float32
-            (about 60 MB for 50 CIFAR-10 images at stride 2 and K=1600), not with N.
+            per thread (about 37 MB for 8 CIFAR-10 images at stride 1 and K=1600),
+            not with N.
+        n_jobs : int, optional
+            Threads that encode chunks side by side, each with a one-thread BLAS;
+            default: the number of cores this process may use. The features do not
+            depend on it. On 2 cores, 2 threads are 1.25x faster than 1 (whose BLAS
+            then uses both cores for the matrix products, but numpy's element-wise
+            passes only one).
         progress : bool, default=False
             Show a progress bar over the images (on stderr).
 
@@ -239,20 +253,33 @@ class BagOfWords:
                 f"the size of the images given to fit(), got shape {images.shape}."
             )
         batch_size = check_positive_int(batch_size, "batch_size")
+        n_jobs = _usable_cores() if n_jobs is None else check_positive_int(n_jobs, "n_jobs")
         out = np.empty((len(images), self.num_features), np.float32)
+
+        def encode(start):  # each chunk fills its own rows of out
+            chunk = images[start : start + batch_size]
+            out[start : start + len(chunk)] = self._encode_chunk(chunk)
+            return len(chunk)
+
+        starts = range(0, len(images), batch_size)
         with tqdm(total=len(images), disable=not progress, unit="img", desc="bag of words") as bar:
-            for start in range(0, len(images), batch_size):
-                chunk = images[start : start + batch_size]
-                out[start : start + len(chunk)] = self._encode_chunk(chunk)
-                bar.update(len(chunk))
+            if n_jobs == 1:
+                for start in starts:
+                    bar.update(encode(start))
+            else:  # numpy's passes release the GIL: threads share the cores
+                with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_jobs) as pool:
+                    for done in pool.map(encode, starts):
+                        bar.update(done)
         return out
 
     def _encode_chunk(self, chunk):
-        """(n, 4K) features of n images; every step in place on one (n * G^2, K) array.
+        """(n, 4K) features of n images, with two passes over one (n * G^2, K) array.
 
-        This is :func:`triangle_encode` then :func:`quadrant_sum_pool`, but with the
-        row means and the quadrant sums done as matrix products: BLAS runs them on
-        every core, while numpy's reductions use one (same values up to rounding).
+        This is :func:`triangle_encode` then :func:`quadrant_sum_pool` (same values
+        up to rounding), rewritten for speed: the row means and the quadrant sums
+        are matrix products, and ``max(0, m - z) = m - min(z, m)``, so that the sum
+        over a quadrant is the sum of ``m`` (a small product) minus the sum of
+        ``min(z, m)``: one element-wise pass instead of two.
         """
         patches = extract_patches(chunk, self.patch_size, self.stride)  # (n, G_h, G_w, D)
         num, rows, cols, dim = patches.shape
@@ -263,11 +290,19 @@ class BagOfWords:
         np.sqrt(dists, out=dists)
         num_words = dists.shape[1]
         mean = dists @ np.full(num_words, 1.0 / num_words, dists.dtype)  # (n * G_h * G_w,)
-        codes = np.subtract(mean[:, None], dists, out=dists)
-        np.maximum(codes, 0, out=codes)
-        quadrants = _quadrant_matrix(rows, cols, codes.dtype)  # (4, G_h * G_w)
-        pooled = quadrants @ codes.reshape(num, rows * cols, num_words)  # (n, 4, K)
+        np.minimum(dists, mean[:, None], out=dists)  # min(z, m)
+        quadrants = _quadrant_matrix(rows, cols, dists.dtype)  # (4, G_h * G_w)
+        mean_sums = quadrants @ mean.reshape(num, rows * cols, 1)  # (n, 4, 1)
+        pooled = mean_sums - quadrants @ dists.reshape(num, rows * cols, num_words)  # (n, 4, K)
+        np.maximum(pooled, 0, out=pooled)  # rounding could leave tiny negatives
         return pooled.reshape(num, 4 * num_words)
+
+
+def _usable_cores():
+    """The number of cores this process may run on (its affinity, else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _quadrant_matrix(rows, cols, dtype):

@@ -128,6 +128,22 @@ def standardize_features(F_train, *F_others, add_bias=True):
     list of ndarray
         The transformed ``F_train`` first, then each of ``F_others``.
     """
+    arrays = check_splits(F_train, F_others)
+    F_train = arrays[0]
+    mean = F_train.mean(axis=0)  # (F,)
+    std = F_train.std(axis=0)
+    std[std == 0] = 1.0
+    out = []
+    for F in arrays:
+        Z = (F - mean) / std
+        if add_bias:
+            Z = np.hstack([Z, np.ones((len(Z), 1), dtype=Z.dtype)])
+        out.append(Z)
+    return out
+
+
+def check_splits(F_train, F_others):
+    """``[F_train, *F_others]`` as 2-D arrays, all with the columns of ``F_train``."""
     F_train = check_array_2d(F_train, "F_train", "(N, F)")
     arrays = [F_train] + [
         check_array_2d(F, f"F_others[{i}]", f"(N_{i}, {F_train.shape[1]})")
@@ -139,13 +155,4 @@ def standardize_features(F_train, *F_others, add_bias=True):
                 f"Expected every split to have the {F_train.shape[1]} features of F_train, "
                 f"got {F.shape[1]} in F_others[{i}]. Extract them with the same functions."
             )
-    mean = F_train.mean(axis=0)  # (F,)
-    std = F_train.std(axis=0)
-    std[std == 0] = 1.0
-    out = []
-    for F in arrays:
-        Z = (F - mean) / std
-        if add_bias:
-            Z = np.hstack([Z, np.ones((len(Z), 1), dtype=Z.dtype)])
-        out.append(Z)
-    return out
+    return arrays
