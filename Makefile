@@ -27,7 +27,7 @@ data: $(STAMP)
 
 # The main job: run the four notebooks on the full data, regenerate the release,
 # autograde three generated submissions and check each earns exactly its points.
-# The ungraded bag-of-words extension of features.ipynb would add 6 minutes: it is
+# The ungraded bag-of-words extension of features.ipynb would add 4.5 minutes: it is
 # skipped here, and tests/test_notebooks.py runs it at its grading-mode sizes.
 demo: data
 	CS231N_RUN_EXTENSION=0 $(PY) -m grading run-notebooks $(DEMO_OUT)/notebooks

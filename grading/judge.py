@@ -180,17 +180,21 @@ def _inside(path, folder):
     return real.is_relative_to(root) and not Path(path).is_symlink() and real.is_file()
 
 
+def _read_json(path, folder, max_bytes):
+    """The JSON object in ``path`` (inside ``folder``, at most ``max_bytes``), else None."""
+    if not _inside(path, folder) or Path(path).stat().st_size > max_bytes:
+        return None
+    try:
+        value = json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _read_status(out, key):
     if out is None:
         return None
-    path = Path(out) / f"{key}.json"
-    if not _inside(path, out) or path.stat().st_size > 4096:
-        return None
-    try:
-        status = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return status if isinstance(status, dict) else None
+    return _read_json(Path(out) / f"{key}.json", out, 4096)
 
 
 def _load_outputs(out, key, names):
@@ -229,14 +233,7 @@ def _compare(outputs, reference, check):
 
 def read_facts(folder, grade_id):
     """The facts recorded before ``grade_id``'s cell, or None when missing or malformed."""
-    path = Path(folder) / FACTS_DIR / f"{grade_id}.json"
-    if not _inside(path, folder) or path.stat().st_size > MAX_FACTS_BYTES:
-        return None
-    try:
-        facts = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return facts if isinstance(facts, dict) else None
+    return _read_json(Path(folder) / FACTS_DIR / f"{grade_id}.json", folder, MAX_FACTS_BYTES)
 
 
 def judge_cells(cells, probe_results, references, context, facts_folder):
