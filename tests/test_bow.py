@@ -1,5 +1,7 @@
 """Tests of the bag-of-visual-words features: patches, whitening, k-means, encoding."""
 
+import time
+
 import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
@@ -289,6 +291,24 @@ def test_bow_transform_same_with_threads(n_jobs):
     threaded = bow.transform(images, batch_size=2, n_jobs=n_jobs)
     np.testing.assert_allclose(threaded, serial, rtol=1e-6, atol=1e-5)
     assert (serial > 0).any()
+
+
+def test_bow_transform_error_in_a_thread_stops_the_rest(monkeypatch):
+    images = smooth_images(5, n=200)
+    bow = small_bow().fit(images, num_patches=2000, rng=0)
+    calls = []
+
+    def encode_chunk(chunk):
+        calls.append(len(chunk))
+        if len(calls) == 2:
+            raise MemoryError("chunk 2 failed")
+        time.sleep(0.01)
+        return np.zeros((len(chunk), bow.num_features), np.float32)
+
+    monkeypatch.setattr(bow, "_encode_chunk", encode_chunk)
+    with pytest.raises(MemoryError, match="chunk 2 failed"):
+        bow.transform(images, batch_size=2, n_jobs=2)  # 100 chunks
+    assert len(calls) < 20, f"{len(calls)} of 100 chunks ran after the error"
 
 
 def test_bow_errors():

@@ -266,7 +266,8 @@ class BagOfWords:
             if n_jobs == 1:
                 for start in starts:
                     bar.update(encode(start))
-            else:  # numpy's passes release the GIL: threads share the cores
+            else:  # numpy's passes release the GIL: threads share the cores. On an
+                # error or Ctrl-C, map() cancels the chunks not started yet.
                 with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_jobs) as pool:
                     for done in pool.map(encode, starts):
                         bar.update(done)
