@@ -225,3 +225,19 @@ def check_images(X, name="X", channels=None):
     if X.shape[0] == 0:
         raise ValueError(f"Expected at least one image in {name}, got shape {X.shape}.")
     return X
+
+
+def check_feature_splits(F_train, F_others):
+    """``[F_train, *F_others]`` as 2-D arrays, all with the columns of ``F_train``."""
+    F_train = check_array_2d(F_train, "F_train", "(N, F)")
+    arrays = [F_train] + [
+        check_array_2d(F, f"F_others[{i}]", f"(N_{i}, {F_train.shape[1]})")
+        for i, F in enumerate(F_others)
+    ]
+    for i, F in enumerate(arrays[1:]):
+        if F.shape[1] != F_train.shape[1]:
+            raise ValueError(
+                f"Expected every split to have the {F_train.shape[1]} features of F_train, "
+                f"got {F.shape[1]} in F_others[{i}]. Extract them with the same functions."
+            )
+    return arrays

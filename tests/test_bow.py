@@ -378,6 +378,9 @@ def test_whiten_features_dtypes_and_errors():
     assert Z32b.shape == (5, 10)
     (Z64,) = whiten_features(F)
     assert Z64.dtype == np.float64
+    _, Z32d = whiten_features(F.astype(np.float32), F[:5])  # float64 other split
+    assert Z32d.dtype == np.float32
+    np.testing.assert_allclose(Z32d, Z32b, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="eps > 0"):
         whiten_features(F[:5], eps=0)  # 5 rows, 10 features: singular
     with pytest.raises(ValueError, match="10 features of F_train"):

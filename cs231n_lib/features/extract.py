@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import check_array_2d, check_images, check_positive_int
+from .._validation import (
+    check_feature_splits,
+    check_images,
+    check_positive_int,
+)
 from ._batch import _supports_batch
 
 __all__ = ["extract_features", "standardize_features"]
@@ -128,7 +132,7 @@ def standardize_features(F_train, *F_others, add_bias=True):
     list of ndarray
         The transformed ``F_train`` first, then each of ``F_others``.
     """
-    arrays = check_splits(F_train, F_others)
+    arrays = check_feature_splits(F_train, F_others)
     F_train = arrays[0]
     mean = F_train.mean(axis=0)  # (F,)
     std = F_train.std(axis=0)
@@ -141,18 +145,3 @@ def standardize_features(F_train, *F_others, add_bias=True):
         out.append(Z)
     return out
 
-
-def check_splits(F_train, F_others):
-    """``[F_train, *F_others]`` as 2-D arrays, all with the columns of ``F_train``."""
-    F_train = check_array_2d(F_train, "F_train", "(N, F)")
-    arrays = [F_train] + [
-        check_array_2d(F, f"F_others[{i}]", f"(N_{i}, {F_train.shape[1]})")
-        for i, F in enumerate(F_others)
-    ]
-    for i, F in enumerate(arrays[1:]):
-        if F.shape[1] != F_train.shape[1]:
-            raise ValueError(
-                f"Expected every split to have the {F_train.shape[1]} features of F_train, "
-                f"got {F.shape[1]} in F_others[{i}]. Extract them with the same functions."
-            )
-    return arrays

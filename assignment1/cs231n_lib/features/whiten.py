@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from .._validation import check_positive_float, check_positive_int
-from .extract import check_splits
+from .._validation import check_feature_splits, check_positive_float, check_positive_int
 
 __all__ = ["whiten_features"]
 
@@ -56,7 +55,7 @@ def whiten_features(F_train, *F_others, eps=0.01, batch_size=4096):
         The whitened ``F_train`` first, then each of ``F_others``: same shapes,
         float32 for float32 input and float64 otherwise.
     """
-    arrays = check_splits(F_train, F_others)
+    arrays = check_feature_splits(F_train, F_others)
     F_train = arrays[0]
     eps = check_positive_float(eps, "eps", allow_zero=True)
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -83,6 +82,7 @@ def whiten_features(F_train, *F_others, eps=0.01, batch_size=4096):
     for F in arrays:
         Z = np.empty(F.shape, dtype)
         for start in range(0, len(F), batch_size):
-            Z[start : start + batch_size] = F[start : start + batch_size] @ transform
+            batch = F[start : start + batch_size].astype(dtype, copy=False)
+            Z[start : start + batch_size] = batch @ transform  # no upcast of T
         out.append(Z)
     return out
