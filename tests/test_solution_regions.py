@@ -17,6 +17,7 @@ STUDENT_MODULES = [
     "classifiers/k_nearest_neighbor.py",
     "classifiers/linear_classifier.py",
     "classifiers/linear_svm.py",
+    "classifiers/regularization.py",
     "classifiers/softmax.py",
     "cross_validation.py",
 ]

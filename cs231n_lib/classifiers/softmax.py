@@ -3,20 +3,21 @@
 For one example with scores ``s = x @ W`` and correct class ``y``, the loss is
 ``-log(exp(s_y) / sum_j exp(s_j))``. The data loss is averaged over the N
 examples, and the regularization ``reg * sum(W * W)`` is added (no factor 1/2,
-so its gradient is ``2 * reg * W``).
+so its gradient is ``2 * reg * W``). ``regularizer`` chooses another penalty
+("l1" or "elastic_net", see :mod:`.regularization`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_loss_inputs
-from .regularization import l2_penalty
+from .._validation import check_loss_inputs, check_regularizer
+from .regularization import regularization_penalty
 
 __all__ = ["softmax_loss_naive", "softmax_loss_vectorized"]
 
 
-def softmax_loss_naive(W, X, y, reg):
+def softmax_loss_naive(W, X, y, reg, *, regularizer="l2", beta=1.0):
     """Softmax loss and gradient, with explicit loops over examples and classes.
 
     Parameters
@@ -29,6 +30,10 @@ def softmax_loss_naive(W, X, y, reg):
         Labels, ``0 <= y[i] < C``.
     reg : float
         Regularization strength.
+    regularizer : {"l2", "l1", "elastic_net"}, default="l2"
+        The penalty added to the data loss (see :func:`.regularization_penalty`).
+    beta : float, default=1.0
+        The elastic net's weight of the L2 term.
 
     Returns
     -------
@@ -37,6 +42,7 @@ def softmax_loss_naive(W, X, y, reg):
         The gradient of the loss with respect to W.
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    regularizer, beta = check_regularizer(regularizer, beta)
     num_train, num_classes = X.shape[0], W.shape[1]
     loss = 0.0
     dW = np.zeros(W.shape)
@@ -44,7 +50,8 @@ def softmax_loss_naive(W, X, y, reg):
     # and the loss -log(probability of the correct class); the gradient with respect
     # to column j of W is (p_j - [j == y[i]]) * X[i]. Mind numerical stability: the
     # exponential of a score of 1000 overflows. Average over the examples, then add
-    # the regularization reg * sum(W * W) and its gradient.
+    # the regularization: regularization_penalty(W, reg, regularizer, beta) returns it
+    # and its gradient.
     ### BEGIN SOLUTION
     for i in range(num_train):
         scores = X[i] @ W  # (C,)
@@ -63,23 +70,25 @@ def softmax_loss_naive(W, X, y, reg):
             dW[:, j] += (p_j - (j == y[i])) * X[i]
     loss /= num_train
     dW /= num_train
-    loss += reg * np.sum(W * W)
-    dW += 2 * reg * W
+    penalty, dpenalty = regularization_penalty(W, reg, regularizer, beta)
+    loss += penalty
+    dW += dpenalty
     ### END SOLUTION
     return float(loss), dW
 
 
-def softmax_loss_vectorized(W, X, y, reg):
+def softmax_loss_vectorized(W, X, y, reg, *, regularizer="l2", beta=1.0):
     """Softmax loss and gradient, without a Python loop.
 
     Same inputs and outputs as :func:`softmax_loss_naive`.
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    regularizer, beta = check_regularizer(regularizer, beta)
     num_train = X.shape[0]
     # TODO: compute the loss and the gradient without any loop: one matrix product
     # for the scores, the probabilities of all examples at once (numerically stable),
     # and one more matrix product with X.T for the gradient. Add the regularization:
-    # l2_penalty(W, reg) returns it and its gradient.
+    # regularization_penalty(W, reg, regularizer, beta) returns it and its gradient.
     ### BEGIN SOLUTION
     rows = np.arange(num_train)
     scores = X @ W  # (N, C)
@@ -99,7 +108,7 @@ def softmax_loss_vectorized(W, X, y, reg):
     # reads the C-ordered X row by row, which is about 3x faster here.
     dW = (probs.T @ X).T  # (D, C)
 
-    penalty, dpenalty = l2_penalty(W, reg)
+    penalty, dpenalty = regularization_penalty(W, reg, regularizer, beta)
     loss = data_loss + penalty
     dW += dpenalty
     ### END SOLUTION
