@@ -254,6 +254,63 @@ _loss_checks("softmax", "softmax_loss_naive", "softmax-test-naive-loss")
 _loss_checks("softmax", "softmax_loss_vectorized", "softmax-test-vectorized-loss")
 
 
+def _squared_hinge_checks(function):
+    """The squared hinge of one SVM loss: the lecture's example, and a random problem."""
+
+    def lecture(lib, inputs):
+        loss_fn = getattr(lib.classifiers.linear_svm, function)
+        loss, grad = loss_fn(LECTURE_SCORES, np.eye(3), np.arange(3), 0.0, squared_hinge=True)
+        return {"loss": loss, "grad": grad}
+
+    def random(lib, inputs):
+        loss_fn = getattr(lib.classifiers.linear_svm, function)
+        gen = np.random.default_rng(34)
+        W, X, y = gen.normal(size=(6, 4)), gen.normal(size=(15, 6)), gen.integers(0, 4, 15)
+        out = {}
+        for i, reg in enumerate((0.0, 0.3)):
+            out[f"loss{i}"], out[f"grad{i}"] = loss_fn(W, X, y, reg, squared_hinge=True)
+        return out
+
+    lecture.__name__ = f"{function}_squared_lecture"
+    random.__name__ = f"{function}_squared_random"
+    check("svm-test-squared-hinge", f"{function}(squared_hinge=True) on the lecture's "
+          "three examples")(lecture)
+    check("svm-test-squared-hinge", f"{function}(squared_hinge=True) on a random problem",
+          rtol=1e-6, atol=1e-9)(random)
+
+
+_squared_hinge_checks("svm_loss_naive")
+_squared_hinge_checks("svm_loss_vectorized")
+
+
+def _weights_with_zeros(seed, order):
+    gen = np.random.default_rng(seed)
+    W = gen.normal(size=(8, 5))
+    W[gen.random(W.shape) < 0.3] = 0.0
+    return np.asarray(W, order=order)
+
+
+@check("svm-test-regularizers", "l1_penalty on weights with zeros, C and Fortran order",
+       rtol=1e-10, atol=1e-12)
+def l1_penalty_with_zeros(lib, inputs):
+    out = {}
+    for order in ("C", "F"):
+        out[f"penalty_{order}"], out[f"grad_{order}"] = lib.classifiers.regularization.l1_penalty(
+            _weights_with_zeros(35, order), 0.6)
+    return out
+
+
+@check("svm-test-regularizers", "elastic_net_penalty on weights with zeros, for three betas",
+       rtol=1e-10, atol=1e-12)
+def elastic_net_with_zeros(lib, inputs):
+    out = {}
+    for i, beta in enumerate((0.0, 0.5, 4.0)):
+        out[f"penalty{i}"], out[f"grad{i}"] = (
+            lib.classifiers.regularization.elastic_net_penalty(
+                _weights_with_zeros(36, "C"), 1.3, beta))
+    return out
+
+
 # ----------------------------------------------------------------------------- training
 
 

@@ -24,6 +24,7 @@ HALF_DONE = (
     "cs231n_lib/classifiers/k_nearest_neighbor.py",
     "cs231n_lib/cross_validation.py",
     "cs231n_lib/classifiers/linear_svm.py",
+    "cs231n_lib/classifiers/regularization.py",
     "knn.ipynb",
     "svm.ipynb",
 )

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from cs231n_lib.vis import (
+    plot_weight_histogram,
     plot_cross_validation,
     plot_hyperparameter_search,
     plot_loss,
@@ -437,3 +438,41 @@ def test_search_plot_rejects_a_figure_in_use():
     fig, _ax = plt.subplots()
     with pytest.raises(ValueError, match="empty figure"):
         plot_hyperparameter_search(GRID, fig=fig)
+
+
+def test_weight_histogram_counts_every_weight_but_the_bias_on_a_symmetric_range(tmp_path):
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(21, 4))
+    sparse = np.where(rng.random((21, 4)) < 0.7, 0.0, 3 * rng.normal(size=(21, 4)))
+    fig = plot_weight_histogram({"L2": dense, "L1": sparse}, bins=21)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["L2", "L1"]
+    bound = np.abs(sparse[:-1]).max()
+    assert ax.patches[0].get_path().vertices[:, 0].min() == pytest.approx(-bound)
+    assert ax.patches[1].get_path().vertices[:, 0].max() == pytest.approx(bound)
+    counts, _ = np.histogram(sparse[:-1], bins=np.linspace(-bound, bound, 22))
+    assert counts.sum() == 80  # the bias row is left out
+    assert counts[10] >= np.sum(sparse[:-1] == 0)  # the centre bin holds every zero
+    fig.savefig(tmp_path / "hist.png")
+    plt.close(fig)
+
+
+def test_weight_histogram_keeps_the_bias_when_asked_and_draws_on_given_axes():
+    fig, ax = plt.subplots()
+    W = np.zeros((3, 2))
+    out = plot_weight_histogram({"zeros": W}, ax=ax, drop_bias=False)
+    assert out is fig
+    assert len(ax.patches) == 1  # all-zero weights still get a (unit) range
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("weights", "kwargs", "match"),
+    [({}, {}, "non-empty dict"), (np.zeros((3, 2)), {}, "non-empty dict"),
+     ({"w": np.zeros(5)}, {}, r"weights\['w'\] of shape \(D, C\)"),
+     ({"w": np.zeros((3, 2))}, {"bins": 1}, "bins")],
+)
+def test_weight_histogram_rejects_bad_input(weights, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_weight_histogram(weights, **kwargs)
