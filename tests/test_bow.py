@@ -279,7 +279,9 @@ def test_bow_transform_independent_of_batch_size(batch_size):
     bow = small_bow().fit(images, num_patches=2000, rng=0)
     np.testing.assert_allclose(
         bow.transform(images, batch_size=batch_size), bow.transform(images, batch_size=4),
-        rtol=1e-6, atol=1e-5,
+        # float32 products: BLAS may block a batch of another shape differently, which
+        # moves the last digits (seen up to 8e-5 relative on an AMD EPYC).
+        rtol=2e-4, atol=1e-4,
     )
 
 
@@ -289,7 +291,8 @@ def test_bow_transform_same_with_threads(n_jobs):
     bow = small_bow().fit(images, num_patches=2000, rng=0)
     serial = bow.transform(images, batch_size=2, n_jobs=1)
     threaded = bow.transform(images, batch_size=2, n_jobs=n_jobs)
-    np.testing.assert_allclose(threaded, serial, rtol=1e-6, atol=1e-5)
+    # One BLAS thread per chunk against the default threads: see the batch-size test.
+    np.testing.assert_allclose(threaded, serial, rtol=2e-4, atol=1e-4)
     assert (serial > 0).any()
 
 

@@ -64,7 +64,7 @@ def test_generated_and_local_folders_are_ignored():
 
 
 # Import names of the runtime dependencies, where they differ from the package name.
-IMPORT_NAMES = {"pillow": "PIL"}
+IMPORT_NAMES = {"pillow": "PIL", "ipython": "IPython"}
 
 
 def test_library_imports_only_its_runtime_dependencies():

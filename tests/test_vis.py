@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from cs231n_lib.vis import (
-    plot_weight_histogram,
     plot_cross_validation,
     plot_hyperparameter_search,
     plot_loss,
+    plot_weight_histogram,
     plot_weight_templates,
     show_class_samples,
     visualize_grid,

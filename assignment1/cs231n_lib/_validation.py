@@ -191,6 +191,33 @@ def check_loss_inputs(W, X, y, reg):
     return W, X, y, check_positive_float(reg, "reg", allow_zero=True)
 
 
+def check_regularizer(regularizer, beta):
+    """Check the choice of regularizer and the elastic net's ``beta``, or raise.
+
+    Parameters
+    ----------
+    regularizer : str
+        One of ``"l2"``, ``"l1"``, ``"elastic_net"``.
+    beta : float
+        The elastic net's weight of the L2 term, ``>= 0``.
+
+    Returns
+    -------
+    regularizer, beta
+        The name as given and ``beta`` as a float.
+    """
+    names = ("l2", "l1", "elastic_net")
+    if regularizer not in names:
+        hint = ""
+        if isinstance(regularizer, str) and regularizer.lower().replace("-", "_") in names:
+            hint = f" Write it in lower case: {regularizer.lower().replace('-', '_')!r}."
+        raise ValueError(
+            f"Expected regularizer to be one of {', '.join(map(repr, names))}, got "
+            f"{regularizer!r}.{hint}"
+        )
+    return regularizer, check_positive_float(beta, "beta", allow_zero=True)
+
+
 def check_images(X, name="X", channels=None):
     """Return ``X`` as a real ndarray of shape (N, H, W, channels) with N >= 1, or raise.
 

@@ -16,11 +16,13 @@ from .curves import (
     plot_weight_histogram,
 )
 from .images import plot_weight_templates, show_class_samples, visualize_grid
+from .optimization import plot_random_search
 
 __all__ = [
     "plot_cross_validation",
     "plot_hyperparameter_search",
     "plot_loss",
+    "plot_random_search",
     "plot_weight_histogram",
     "plot_weight_templates",
     "show_class_samples",

@@ -10,6 +10,7 @@ from .._validation import (
     check_labels,
     check_positive_float,
     check_positive_int,
+    check_regularizer,
     check_rng,
 )
 from .linear_svm import svm_loss_vectorized
@@ -41,6 +42,8 @@ class LinearClassifier:
         verbose=False,
         rng=None,
         progress=False,
+        regularizer="l2",
+        beta=1.0,
     ):
         """Train by minibatch stochastic gradient descent.
 
@@ -64,6 +67,11 @@ class LinearClassifier:
             ``None`` means seed 0, so the same call gives the same W.
         progress : bool, default=False
             Show a progress bar (on stderr, or as a widget in a notebook).
+        regularizer : {"l2", "l1", "elastic_net"}, default="l2"
+            The penalty of strength ``reg`` (see
+            :func:`~cs231n_lib.classifiers.regularization_penalty`).
+        beta : float, default=1.0
+            The elastic net's weight of the L2 term.
 
         Returns
         -------
@@ -76,6 +84,7 @@ class LinearClassifier:
         num_iters = check_positive_int(num_iters, "num_iters", low=0)
         batch_size = check_positive_int(batch_size, "batch_size")
         learning_rate = check_positive_float(learning_rate, "learning_rate")
+        penalty = {"regularizer": check_regularizer(regularizer, beta)[0], "beta": beta}
         if num_train == 0:
             raise ValueError("Expected at least one training example, got X of shape (0, D).")
         rng = check_rng(rng)
@@ -89,7 +98,7 @@ class LinearClassifier:
                 "LinearClassifier.train: write the code for the TODO above, in cs231n_lib/classifiers/linear_classifier.py."
             )
             with np.errstate(over="ignore", invalid="ignore"):
-                loss, grad = self.loss(X_batch, y_batch, reg)
+                loss, grad = self.loss(X_batch, y_batch, reg, **penalty)
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"Training diverged at iteration {it}: the loss is {loss}. The learning "
@@ -148,7 +157,7 @@ class LinearClassifier:
         )
         return y_pred.astype(np.int64)
 
-    def loss(self, X_batch, y_batch, reg):
+    def loss(self, X_batch, y_batch, reg, regularizer="l2", beta=1.0):
         """The loss and its gradient on a minibatch; subclasses implement it.
 
         Parameters
@@ -156,6 +165,8 @@ class LinearClassifier:
         X_batch : ndarray of shape (N, D)
         y_batch : ndarray of shape (N,)
         reg : float
+        regularizer : {"l2", "l1", "elastic_net"}, default="l2"
+        beta : float, default=1.0
 
         Returns
         -------
@@ -169,14 +180,31 @@ class LinearClassifier:
 
 
 class LinearSVM(LinearClassifier):
-    """A linear classifier with the multiclass SVM (hinge) loss."""
+    """A linear classifier with the multiclass SVM (hinge) loss.
 
-    def loss(self, X_batch, y_batch, reg):
-        return svm_loss_vectorized(self.W, X_batch, y_batch, reg)
+    Parameters
+    ----------
+    squared_hinge : bool, default=False
+        Train with the squared hinge ``max(0, s_j - s_y + 1)^2`` instead.
+    """
+
+    def __init__(self, squared_hinge=False):
+        super().__init__()
+        if not isinstance(squared_hinge, bool | np.bool_):
+            raise TypeError(
+                f"Expected squared_hinge to be True or False, got {squared_hinge!r}."
+            )
+        self.squared_hinge = bool(squared_hinge)
+
+    def loss(self, X_batch, y_batch, reg, regularizer="l2", beta=1.0):
+        return svm_loss_vectorized(self.W, X_batch, y_batch, reg,
+                                   squared_hinge=self.squared_hinge,
+                                   regularizer=regularizer, beta=beta)
 
 
 class Softmax(LinearClassifier):
     """A linear classifier with the softmax (cross-entropy) loss."""
 
-    def loss(self, X_batch, y_batch, reg):
-        return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
+    def loss(self, X_batch, y_batch, reg, regularizer="l2", beta=1.0):
+        return softmax_loss_vectorized(self.W, X_batch, y_batch, reg,
+                                       regularizer=regularizer, beta=beta)

@@ -4,21 +4,26 @@ For one example with scores ``s = x @ W`` and correct class ``y``, the loss is
 ``sum over j != y of max(0, s_j - s_y + delta)`` with ``delta = 1``. The data
 loss is averaged over the N examples, and the regularization ``reg * sum(W * W)``
 is added (no factor 1/2, so its gradient is ``2 * reg * W``).
+
+Two options follow the lecture: ``squared_hinge=True`` squares each margin,
+``max(0, s_j - s_y + delta)^2``, which punishes large violations much more than
+small ones; ``regularizer`` chooses the penalty ("l2", "l1" or "elastic_net", see
+:mod:`.regularization`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_loss_inputs
-from .regularization import l2_penalty
+from .._validation import check_loss_inputs, check_regularizer
+from .regularization import regularization_penalty
 
 __all__ = ["svm_loss_naive", "svm_loss_vectorized"]
 
 DELTA = 1.0
 
 
-def svm_loss_naive(W, X, y, reg):
+def svm_loss_naive(W, X, y, reg, *, squared_hinge=False, regularizer="l2", beta=1.0):
     """Multiclass SVM loss and gradient, with explicit loops over examples and classes.
 
     Parameters
@@ -31,6 +36,12 @@ def svm_loss_naive(W, X, y, reg):
         Labels, ``0 <= y[i] < C``.
     reg : float
         Regularization strength.
+    squared_hinge : bool, default=False
+        Square each positive margin: ``max(0, s_j - s_y + delta)^2``.
+    regularizer : {"l2", "l1", "elastic_net"}, default="l2"
+        The penalty added to the data loss (see :func:`.regularization_penalty`).
+    beta : float, default=1.0
+        The elastic net's weight of the L2 term.
 
     Returns
     -------
@@ -39,32 +50,37 @@ def svm_loss_naive(W, X, y, reg):
         The gradient of the loss with respect to W.
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    regularizer, beta = check_regularizer(regularizer, beta)
     num_train, num_classes = X.shape[0], W.shape[1]
     loss = 0.0
     dW = np.zeros(W.shape)
     # TODO: for each example i and each class j != y[i], add the margin
     # max(0, s_j - s_{y_i} + DELTA) to the loss and, where the margin is positive,
-    # add X[i] to column j of dW and subtract it from column y[i]. Then average the
-    # loss and dW over the examples and add the regularization reg * sum(W * W) and
-    # its gradient.
+    # add X[i] to column j of dW and subtract it from column y[i]. With squared_hinge,
+    # add margin**2 instead, and its derivative 2 * margin (not 1) times X[i]. Then
+    # average the loss and dW over the examples and add the regularization:
+    # regularization_penalty(W, reg, regularizer, beta) returns it and its gradient.
     raise NotImplementedError(
         "svm_loss_naive: write the code for the TODO above, in cs231n_lib/classifiers/linear_svm.py."
     )
     return float(loss), dW
 
 
-def svm_loss_vectorized(W, X, y, reg):
+def svm_loss_vectorized(W, X, y, reg, *, squared_hinge=False, regularizer="l2", beta=1.0):
     """Multiclass SVM loss and gradient, without a Python loop.
 
     Same inputs and outputs as :func:`svm_loss_naive`.
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    regularizer, beta = check_regularizer(regularizer, beta)
     num_train = X.shape[0]
     # TODO: compute the loss and the gradient without any loop. Compute the scores
     # with one matrix product, then the margins of all examples at once (the correct
     # class gets margin 0). For the gradient, build an (N, C) matrix of how much each
-    # score moves the loss, and multiply it with X.T: one more matrix product.
-    # Add the regularization: l2_penalty(W, reg) returns it and its gradient.
+    # score moves the loss, and multiply it with X.T: one more matrix product. With
+    # squared_hinge, the loss sums the squared margins and each positive margin moves
+    # it by 2 * margin. Add the regularization: regularization_penalty(W, reg,
+    # regularizer, beta) returns it and its gradient.
     raise NotImplementedError(
         "svm_loss_vectorized: write the code for the TODO above, in cs231n_lib/classifiers/linear_svm.py."
     )

@@ -3,20 +3,21 @@
 For one example with scores ``s = x @ W`` and correct class ``y``, the loss is
 ``-log(exp(s_y) / sum_j exp(s_j))``. The data loss is averaged over the N
 examples, and the regularization ``reg * sum(W * W)`` is added (no factor 1/2,
-so its gradient is ``2 * reg * W``).
+so its gradient is ``2 * reg * W``). ``regularizer`` chooses another penalty
+("l1" or "elastic_net", see :mod:`.regularization`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_loss_inputs
-from .regularization import l2_penalty
+from .._validation import check_loss_inputs, check_regularizer
+from .regularization import regularization_penalty
 
 __all__ = ["softmax_loss_naive", "softmax_loss_vectorized"]
 
 
-def softmax_loss_naive(W, X, y, reg):
+def softmax_loss_naive(W, X, y, reg, *, regularizer="l2", beta=1.0):
     """Softmax loss and gradient, with explicit loops over examples and classes.
 
     Parameters
@@ -29,6 +30,10 @@ def softmax_loss_naive(W, X, y, reg):
         Labels, ``0 <= y[i] < C``.
     reg : float
         Regularization strength.
+    regularizer : {"l2", "l1", "elastic_net"}, default="l2"
+        The penalty added to the data loss (see :func:`.regularization_penalty`).
+    beta : float, default=1.0
+        The elastic net's weight of the L2 term.
 
     Returns
     -------
@@ -37,6 +42,7 @@ def softmax_loss_naive(W, X, y, reg):
         The gradient of the loss with respect to W.
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    regularizer, beta = check_regularizer(regularizer, beta)
     num_train, num_classes = X.shape[0], W.shape[1]
     loss = 0.0
     dW = np.zeros(W.shape)
@@ -44,24 +50,26 @@ def softmax_loss_naive(W, X, y, reg):
     # and the loss -log(probability of the correct class); the gradient with respect
     # to column j of W is (p_j - [j == y[i]]) * X[i]. Mind numerical stability: the
     # exponential of a score of 1000 overflows. Average over the examples, then add
-    # the regularization reg * sum(W * W) and its gradient.
+    # the regularization: regularization_penalty(W, reg, regularizer, beta) returns it
+    # and its gradient.
     raise NotImplementedError(
         "softmax_loss_naive: write the code for the TODO above, in cs231n_lib/classifiers/softmax.py."
     )
     return float(loss), dW
 
 
-def softmax_loss_vectorized(W, X, y, reg):
+def softmax_loss_vectorized(W, X, y, reg, *, regularizer="l2", beta=1.0):
     """Softmax loss and gradient, without a Python loop.
 
     Same inputs and outputs as :func:`softmax_loss_naive`.
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    regularizer, beta = check_regularizer(regularizer, beta)
     num_train = X.shape[0]
     # TODO: compute the loss and the gradient without any loop: one matrix product
     # for the scores, the probabilities of all examples at once (numerically stable),
     # and one more matrix product with X.T for the gradient. Add the regularization:
-    # l2_penalty(W, reg) returns it and its gradient.
+    # regularization_penalty(W, reg, regularizer, beta) returns it and its gradient.
     raise NotImplementedError(
         "softmax_loss_vectorized: write the code for the TODO above, in cs231n_lib/classifiers/softmax.py."
     )

@@ -9,13 +9,21 @@ draws nothing: it returns an image array for ``imshow``.
 matplotlib is imported inside the functions, so importing this module is cheap.
 """
 
-from .curves import plot_cross_validation, plot_hyperparameter_search, plot_loss
+from .curves import (
+    plot_cross_validation,
+    plot_hyperparameter_search,
+    plot_loss,
+    plot_weight_histogram,
+)
 from .images import plot_weight_templates, show_class_samples, visualize_grid
+from .optimization import plot_random_search
 
 __all__ = [
     "plot_cross_validation",
     "plot_hyperparameter_search",
     "plot_loss",
+    "plot_random_search",
+    "plot_weight_histogram",
     "plot_weight_templates",
     "show_class_samples",
     "visualize_grid",

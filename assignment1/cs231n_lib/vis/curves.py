@@ -1,4 +1,4 @@
-"""Curves: cross-validation, training loss, hyper-parameter search."""
+"""Curves: cross-validation, training loss, hyper-parameter search, weight histograms."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from .._validation import check_positive_int
 from ..cross_validation import best_k
 from ._common import _axes, _figure
 
-__all__ = ["plot_cross_validation", "plot_hyperparameter_search", "plot_loss"]
+__all__ = [
+    "plot_cross_validation",
+    "plot_hyperparameter_search",
+    "plot_loss",
+    "plot_weight_histogram",
+]
 
 
 def plot_cross_validation(results, ax=None, param_name="k", title=None):
@@ -192,4 +197,50 @@ def plot_hyperparameter_search(results, fig=None):
         _search_panel(ax, lrs, regs, accs, best, best_label)
         ax.set_title(title)
     axes[0].set_ylabel("regularization strength")
+    return fig
+
+
+def plot_weight_histogram(weights, ax=None, bins=81, drop_bias=True):
+    """Histograms of the weights of several models, on one shared, symmetric range.
+
+    The count axis is logarithmic, so that a spike of weights at 0 (what an L1
+    penalty gives) and the tails show together.
+
+    Parameters
+    ----------
+    weights : dict
+        ``{label: W}`` with each ``W`` an array of shape (D, C).
+    ax : matplotlib.axes.Axes, optional
+    bins : int, default=81
+        Number of bins; odd, so that one bin is centred on 0.
+    drop_bias : bool, default=True
+        Leave out the last row of each W (the bias, from the bias trick).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not isinstance(weights, dict) or not weights:
+        raise ValueError(
+            "Expected weights to be a non-empty dict {label: W}, e.g. "
+            f"{{'L2': svm_l2.W, 'L1': svm_l1.W}}, got {weights!r:.60}."
+        )
+    bins = check_positive_int(bins, "bins", low=3)
+    flat = {}
+    for label, W in weights.items():
+        W = np.asarray(W, dtype=float)
+        if W.ndim != 2 or W.shape[0] < 1 + drop_bias:
+            raise ValueError(f"Expected weights[{label!r}] of shape (D, C), got {W.shape}.")
+        flat[label] = (W[:-1] if drop_bias else W).ravel()
+    bound = max(float(np.abs(w).max()) for w in flat.values()) or 1.0
+    edges = np.linspace(-bound, bound, bins + 1)
+    fig, ax = _axes(ax)
+    for label, w in flat.items():
+        ax.hist(w, bins=edges, histtype="step", linewidth=1.5, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("weight")
+    ax.set_ylabel("number of weights")
+    ax.set_title("Histogram of the weights")
+    ax.grid(alpha=0.3)
+    ax.legend()
     return fig
