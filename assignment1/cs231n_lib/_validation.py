@@ -191,6 +191,10 @@ def check_loss_inputs(W, X, y, reg):
     return W, X, y, check_positive_float(reg, "reg", allow_zero=True)
 
 
+# The names of the penalties (cs231n_lib.classifiers.regularization computes them).
+REGULARIZERS = ("l2", "l1", "elastic_net")
+
+
 def check_regularizer(regularizer, beta):
     """Check the choice of regularizer and the elastic net's ``beta``, or raise.
 
@@ -206,13 +210,12 @@ def check_regularizer(regularizer, beta):
     regularizer, beta
         The name as given and ``beta`` as a float.
     """
-    names = ("l2", "l1", "elastic_net")
-    if regularizer not in names:
+    if regularizer not in REGULARIZERS:
         hint = ""
-        if isinstance(regularizer, str) and regularizer.lower().replace("-", "_") in names:
+        if isinstance(regularizer, str) and regularizer.lower().replace("-", "_") in REGULARIZERS:
             hint = f" Write it in lower case: {regularizer.lower().replace('-', '_')!r}."
         raise ValueError(
-            f"Expected regularizer to be one of {', '.join(map(repr, names))}, got "
+            f"Expected regularizer to be one of {', '.join(map(repr, REGULARIZERS))}, got "
             f"{regularizer!r}.{hint}"
         )
     return regularizer, check_positive_float(beta, "beta", allow_zero=True)

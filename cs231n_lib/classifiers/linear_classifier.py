@@ -84,7 +84,7 @@ class LinearClassifier:
         num_iters = check_positive_int(num_iters, "num_iters", low=0)
         batch_size = check_positive_int(batch_size, "batch_size")
         learning_rate = check_positive_float(learning_rate, "learning_rate")
-        penalty = {"regularizer": check_regularizer(regularizer, beta)[0], "beta": beta}
+        regularizer, beta = check_regularizer(regularizer, beta)
         if num_train == 0:
             raise ValueError("Expected at least one training example, got X of shape (0, D).")
         rng = check_rng(rng)
@@ -99,7 +99,7 @@ class LinearClassifier:
             X_batch, y_batch = X[idx], y[idx]
             ### END SOLUTION
             with np.errstate(over="ignore", invalid="ignore"):
-                loss, grad = self.loss(X_batch, y_batch, reg, **penalty)
+                loss, grad = self.loss(X_batch, y_batch, reg, regularizer, beta)
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"Training diverged at iteration {it}: the loss is {loss}. The learning "

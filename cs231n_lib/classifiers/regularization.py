@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_regularizer
+from .._validation import REGULARIZERS, check_regularizer
 
 __all__ = [
     "REGULARIZERS",
@@ -24,8 +24,6 @@ __all__ = [
     "l2_penalty",
     "regularization_penalty",
 ]
-
-REGULARIZERS = ("l2", "l1", "elastic_net")
 
 
 def l2_penalty(W, reg):
