@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ._validation import (
@@ -374,8 +375,11 @@ def numerical_gradient_descent(
 
     losses, step_seconds, analytic_seconds, errors = [loss_of(W)], [], [], []
     for step in tqdm(range(num_steps), desc="numerical gradient", disable=not progress):
-        grad, seconds = _timed(lambda W=W: eval_numerical_gradient(loss_of, W, h=h))
-        out, analytic = _timed(lambda W=W: loss_fn(W, X, y, reg), repeats=3)
+        # Tens of thousands of tiny products: one BLAS thread does them as fast, and
+        # cannot stall waiting for a busy second core (one CI run saw a 23 s step take 272 s).
+        with threadpool_limits(1, user_api="blas"):
+            grad, seconds = _timed(lambda W=W: eval_numerical_gradient(loss_of, W, h=h))
+            out, analytic = _timed(lambda W=W: loss_fn(W, X, y, reg), repeats=3)
         has_grad = isinstance(out, tuple) and len(out) == 2
         step_seconds.append(seconds)
         analytic_seconds.append(analytic if has_grad else np.nan)
