@@ -271,3 +271,75 @@ def check_feature_splits(F_train, F_others):
                 f"got {F.shape[1]} in F_others[{i}]. Extract them with the same functions."
             )
     return arrays
+
+
+def check_affine_inputs(x, w, b):
+    """Check the inputs of an affine layer ``x @ w + b``, or raise.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    w : ndarray of shape (D, H)
+    b : ndarray of shape (H,)
+
+    Returns
+    -------
+    x, w, b
+        As float arrays.
+    """
+    x = check_array_2d(x, "x", "(N, D)")
+    w = check_array_2d(w, "w", "(D, H)")
+    b = np.asarray(b)
+    if b.dtype.kind != "f":
+        check_real(b, "b")
+        b = b.astype(np.float64)
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"Expected x of shape (N, D) and w of shape (D, H) with the same D, got x "
+            f"{x.shape} and w {w.shape}. Pass w with one row per input feature (transpose "
+            "it if it is (H, D))."
+        )
+    if b.shape != (w.shape[1],):
+        raise ValueError(
+            f"Expected b of shape ({w.shape[1]},), one bias per column of w, got shape "
+            f"{b.shape}."
+        )
+    return x, w, b
+
+
+def check_upstream(dout, shape, layer):
+    """Check that the upstream gradient ``dout`` has the shape of ``layer``'s output."""
+    dout = np.asarray(dout)
+    if dout.shape != tuple(shape):
+        raise ValueError(
+            f"Expected dout of shape {tuple(shape)}, the shape of {layer}'s output, got "
+            f"{dout.shape}. Pass the gradient of the loss with respect to that output, "
+            "with the cache of the same forward call."
+        )
+    check_real(dout, "dout")
+    return dout
+
+
+def check_scores_labels(scores, y):
+    """Check the inputs of a loss on scores, or raise.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (N, C)
+    y : ndarray of shape (N,), labels in ``0 <= y < C``
+
+    Returns
+    -------
+    scores, y
+        ``scores`` as a float array, ``y`` as int64.
+    """
+    scores = check_array_2d(scores, "scores", "(N, C)")
+    if scores.shape[0] == 0:
+        raise ValueError("Expected at least one row of scores, got shape (0, C).")
+    y = check_labels(y, scores.shape[0])
+    if y.max() >= scores.shape[1]:
+        raise ValueError(
+            f"Expected labels in 0 <= y < C = {scores.shape[1]} (the columns of scores), "
+            f"got a label {y.max()}."
+        )
+    return scores, y

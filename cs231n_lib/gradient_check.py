@@ -10,7 +10,13 @@ import numpy as np
 
 from ._validation import check_positive_int, check_rng
 
-__all__ = ["eval_numerical_gradient", "grad_check_sparse", "rel_error"]
+__all__ = [
+    "eval_numerical_gradient",
+    "eval_numerical_gradient_array",
+    "grad_check_array",
+    "grad_check_sparse",
+    "rel_error",
+]
 
 
 def rel_error(x, y):
@@ -78,6 +84,82 @@ def eval_numerical_gradient(f, x, h=1e-5, verbose=False):
         if verbose:
             print(ix, grad[ix])
     return grad
+
+
+def eval_numerical_gradient_array(f, x, df, h=1e-5):
+    """The gradient that a backward pass should return, by centred differences.
+
+    For a layer ``out = f(x)`` and an upstream gradient ``df`` (d loss / d out), the
+    chain rule gives ``dx[i] = sum_j df[j] * d out[j] / d x[i]``: the upstream
+    gradient times the layer's local derivative. This estimates each ``d out / d x[i]``
+    by a centred difference and returns that sum.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns an array (the layer's output). It is called 2 * x.size times.
+    x : ndarray of floats
+        The input; changed in place during the evaluation and restored afterwards.
+    df : ndarray of the shape of f(x)
+        The upstream gradient.
+    h : float, default=1e-5
+
+    Returns
+    -------
+    dx : ndarray of the shape of x
+    """
+    _check_float_array(x)
+    df = np.asarray(df, dtype=np.float64)
+    grad = np.zeros_like(x, dtype=np.float64)
+    for ix in np.ndindex(x.shape):
+        slope = _centred_difference(lambda v: np.array(f(v), dtype=np.float64), x, ix, h)
+        if slope.shape != df.shape:
+            raise ValueError(
+                f"Expected df of the shape of f(x) {slope.shape}, got {df.shape}. Pass the "
+                "upstream gradient of the layer's output."
+            )
+        grad[ix] = np.sum(slope * df)
+    return grad
+
+
+def grad_check_array(f, x, df, analytic_dx, h=1e-5, verbose=False):
+    """Compare a backward pass with :func:`eval_numerical_gradient_array`.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns the layer's output for input ``x``.
+    x : ndarray of floats
+        The input; changed during the check and restored afterwards.
+    df : ndarray of the shape of f(x)
+        The upstream gradient given to the backward pass.
+    analytic_dx : ndarray of the shape of x
+        What the backward pass returned for ``df``.
+    h : float, default=1e-5
+    verbose : bool, default=False
+        Print the largest relative error.
+
+    Returns
+    -------
+    float
+        The largest relative error between the numerical and the analytic gradient
+        (:func:`rel_error`). Around 1e-8 or less means the backward pass is right. A
+        kink within ``h`` of an input (ReLU at 0) can make one entry disagree even
+        when the code is right: keep inputs away from kinks rather than loosening the
+        tolerance.
+    """
+    analytic_dx = np.asarray(analytic_dx)
+    if analytic_dx.shape != np.shape(x):
+        raise ValueError(
+            f"Expected analytic_dx of the shape of x {np.shape(x)}, got "
+            f"{analytic_dx.shape}. A backward pass returns each gradient with the shape "
+            "of its input."
+        )
+    numerical = eval_numerical_gradient_array(f, x, df, h)
+    error = rel_error(numerical, analytic_dx)
+    if verbose:
+        print(f"largest relative error: {error:e}")
+    return error
 
 
 def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, rng=None, verbose=True):

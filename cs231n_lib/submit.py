@@ -1,11 +1,11 @@
 """Check the assignment folder and pack it into the zip to hand in.
 
 Run from the assignment folder (the one holding ``knn.ipynb``, ``svm.ipynb``,
-``softmax.ipynb``, ``features.ipynb`` and ``cs231n_lib/``)::
+``softmax.ipynb``, ``two_layer_net.ipynb``, ``features.ipynb`` and ``cs231n_lib/``)::
 
     python -m cs231n_lib.submit [--folder DIR] [--out FILE]
 
-It checks that the four notebooks are there and readable, lists what is still to
+It checks that the five notebooks are there and readable, lists what is still to
 do (the release's ``raise NotImplementedError(`` stubs in ``cs231n_lib/``, code cells
 that still raise ``NotImplementedError`` and written answers still reading
 ``YOUR ANSWER HERE``), and writes ``assignment1_submission.zip`` with the notebooks
@@ -42,7 +42,13 @@ __all__ = [
     "make_submission",
 ]
 
-NOTEBOOKS = ("knn.ipynb", "svm.ipynb", "softmax.ipynb", "features.ipynb")
+NOTEBOOKS = (
+    "knn.ipynb",
+    "svm.ipynb",
+    "softmax.ipynb",
+    "two_layer_net.ipynb",
+    "features.ipynb",
+)
 PACKAGE = "cs231n_lib"
 DEFAULT_ZIP_NAME = "assignment1_submission.zip"
 
@@ -121,7 +127,7 @@ def make_submission(folder, out=None):
     Parameters
     ----------
     folder : str or path-like
-        The assignment folder, holding the four notebooks and ``cs231n_lib/``.
+        The assignment folder, holding the five notebooks and ``cs231n_lib/``.
     out : str or path-like, optional
         The zip to write; defaults to ``folder / "assignment1_submission.zip"``.
         An existing file is replaced.
@@ -327,7 +333,7 @@ def _print_report(report):
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m cs231n_lib.submit",
-        description="Check your assignment folder and write the zip to submit: the four "
+        description="Check your assignment folder and write the zip to submit: the five "
         "notebooks and every .py file of cs231n_lib/. Lists the functions and notebook "
         "cells still to do. Exit code 0: all notebooks present and readable; 1: the zip "
         "was written but something is missing or unreadable; 2: nothing was written.",

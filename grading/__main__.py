@@ -10,7 +10,7 @@ autograde SUBMISSIONS OUTPUT [--jobs N | --dask-scheduler ADDRESS] [--data-dir D
           [--expect FILE] [--cell-timeout S] [--timeout S] [--memory GB] [--references DIR]
     Grade a class; write OUTPUT/grades.csv and OUTPUT/feedback/<id>/<notebook>.html.
 run-notebooks OUT [--grading] [--data-dir DIR]
-    Execute the four source notebooks into OUT.
+    Execute the five source notebooks into OUT.
 samples OUT
     Write the demo's three submissions (complete, half, untouched) into OUT/submissions/
     and the points each must earn into OUT/expected.json.

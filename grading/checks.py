@@ -496,3 +496,6 @@ FACT_JUDGES = {
                                           TUNED_BAR["features-test-tuning"]),
     "features-test-test-accuracy": _judge_test_accuracy,
 }
+
+# The two-layer net's checks and facts register themselves into the tables above.
+from . import net_checks  # noqa: E402, F401

@@ -16,14 +16,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "assignment1"
-NOTEBOOKS = ("knn", "svm", "softmax", "features")
+NOTEBOOKS = ("knn", "svm", "softmax", "two_layer_net", "features")
 PACKAGE = "cs231n_lib"
 
 # Cell execution limit. Grading mode keeps every cell to a few seconds; 120 s leaves
 # room for slow (but working) student code without letting an infinite loop stall
 # the class for long.
 CELL_TIMEOUT = 120
-# One submission, all four notebooks and the hidden checks, in grading mode: about a
+# One submission, all five notebooks and the hidden checks, in grading mode: about a
 # minute on 2 cores. The limit only stops a runaway submission.
 SUBMISSION_TIMEOUT = 900
 
@@ -53,7 +53,7 @@ def protected_files(repo=REPO):
 
 
 def make_course(root, notebooks_dir=REPO / "notebooks", assignment=ASSIGNMENT):
-    """Create a course directory at ``root`` whose source holds the four notebooks."""
+    """Create a course directory at ``root`` whose source holds the five notebooks."""
     root = Path(root).resolve()
     source = root / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)

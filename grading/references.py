@@ -24,12 +24,15 @@ from .probe import Lib, input_loader, run_checks
 
 REFERENCES = REPO / "build" / "private" / "references"
 MANIFEST = "manifest.json"
+# The modules that define the checks (grading.checks imports the others).
+CHECK_MODULES = ("checks.py", "net_checks.py")
 
 
 def source_hash(repo=REPO):
     """SHA-256 over the instructor's package and the checks: what references depend on."""
+    files = [*sorted((repo / PACKAGE).rglob("*.py")),
+             *(repo / "grading" / name for name in CHECK_MODULES)]
     digest = hashlib.sha256()
-    files = [*sorted((repo / PACKAGE).rglob("*.py")), repo / "grading" / "checks.py"]
     for path in files:
         if "__pycache__" in path.parts:
             continue

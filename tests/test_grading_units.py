@@ -168,6 +168,7 @@ def test_prepare_reports_invalid_and_missing_notebooks_and_fills_missing_files(t
     text = "\n".join(sub.problems)
     assert "svm.ipynb is not a valid notebook" in text
     assert "softmax.ipynb is missing" in text
+    assert "two_layer_net.ipynb is missing" in text
     assert "features.ipynb is missing" in text
     assert "missing cs231n_lib/classifiers/softmax.py: graded with the release's" in text
     assert (dest / "cs231n_lib" / "__init__.py").read_text() == "# mine\n"
@@ -186,15 +187,16 @@ def test_prepare_survives_a_broken_zip_and_a_stray_file(tmp_path):
 
 
 def test_grade_rows_total_pending_and_problems():
-    points = {"knn": (16, 6), "svm": (15, 6), "softmax": (12, 4), "features": (4, 2)}
+    points = {"knn": (16, 6), "svm": (15, 6), "softmax": (12, 4), "two_layer_net": (20, 4),
+              "features": (4, 2)}
     grade = autograde.Grade("alice", "alice", scores={
         "knn": {"score": 16.0, "max": 22.0, "pending": 6.0},
         "svm": {"score": 7.5, "max": 21.0, "pending": 0.0},
     }, problems=["softmax.ipynb is missing: its points are 0"])
     row = autograde.grade_row(grade, points)
     assert row == {"student_id": "alice", "submission": "alice", "knn": 16, "svm": 7.5,
-                   "softmax": 0, "features": 0, "written_pending": 6, "total": 23.5,
-                   "max": 65, "restored_cells": "",
+                   "softmax": 0, "two_layer_net": 0, "features": 0, "written_pending": 6,
+                   "total": 23.5, "max": 89, "restored_cells": "",
                    "problems": "softmax.ipynb is missing: its points are 0"}
     table = autograde.format_table([grade], points)
     assert "alice" in table

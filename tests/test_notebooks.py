@@ -16,8 +16,8 @@ from grading.regions import cell_source
 from grading.samples import all_parts, graded_cells
 
 SOURCES = REPO / "notebooks"
-GRADE_ID = re.compile(r"^(knn|svm|softmax|features)-(config|answer|test|written)-[a-z0-9-]+$|"
-                      r"^(knn|svm|softmax|features)-config$")
+GRADE_ID = re.compile(r"^(knn|svm|softmax|two_layer_net|features)-(config|answer|test|written)"
+                      r"-[a-z0-9-]+$|^(knn|svm|softmax|two_layer_net|features)-config$")
 
 
 def cells(name):

@@ -59,6 +59,7 @@ EXPECTED_FILES = [
     "knn.ipynb",
     "svm.ipynb",
     "softmax.ipynb",
+    "two_layer_net.ipynb",
     "features.ipynb",
     "cs231n_lib/__init__.py",
     "cs231n_lib/classifiers/__init__.py",

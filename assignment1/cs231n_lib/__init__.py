@@ -8,12 +8,15 @@ get_datasets
     Build the ``cifar-10-batches-py`` layout (what ``get_datasets.sh`` runs).
 classifiers
     The models and their losses: :class:`~cs231n_lib.classifiers.KNearestNeighbor`,
-    :class:`~cs231n_lib.classifiers.LinearSVM`, :class:`~cs231n_lib.classifiers.Softmax`.
+    :class:`~cs231n_lib.classifiers.LinearSVM`, :class:`~cs231n_lib.classifiers.Softmax`,
+    :class:`~cs231n_lib.classifiers.TwoLayerNet` and its layers.
 gradient_check
     Numerical gradients and relative errors.
 cross_validation
     k-fold cross-validation, the choice of k, and hyper-parameter search for the
     linear classifiers.
+net_search
+    Hyper-parameter search for the two-layer net.
 features
     HOG and hue-histogram image features, vectorized over stacks of images.
 vis
@@ -24,6 +27,7 @@ from .classifiers import (
     KNearestNeighbor,
     LinearSVM,
     Softmax,
+    TwoLayerNet,
     softmax_loss_naive,
     softmax_loss_vectorized,
     svm_loss_naive,
@@ -44,7 +48,14 @@ from .data import (
     load_cifar10_subsample,
 )
 from .features import color_histogram_hsv, extract_features, hog_feature, standardize_features
-from .gradient_check import eval_numerical_gradient, grad_check_sparse, rel_error
+from .gradient_check import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    grad_check_array,
+    grad_check_sparse,
+    rel_error,
+)
+from .net_search import tune_two_layer_net
 
 __version__ = "0.1.0"
 
@@ -53,14 +64,17 @@ __all__ = [
     "KNearestNeighbor",
     "LinearSVM",
     "Softmax",
+    "TwoLayerNet",
     "best_k",
     "color_histogram_hsv",
     "cross_validate",
     "cross_validate_knn",
     "eval_numerical_gradient",
+    "eval_numerical_gradient_array",
     "extract_features",
     "get_cifar10_data",
     "get_cifar10_images",
+    "grad_check_array",
     "grad_check_sparse",
     "hog_feature",
     "load_cifar10",
@@ -73,4 +87,5 @@ __all__ = [
     "svm_loss_naive",
     "svm_loss_vectorized",
     "tune_linear_classifier",
+    "tune_two_layer_net",
 ]

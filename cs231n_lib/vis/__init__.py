@@ -16,15 +16,19 @@ from .curves import (
     plot_weight_histogram,
 )
 from .images import plot_weight_templates, show_class_samples, visualize_grid
+from .network import plot_net_search, plot_training_history, show_net_weights
 from .optimization import plot_random_search
 
 __all__ = [
     "plot_cross_validation",
     "plot_hyperparameter_search",
     "plot_loss",
+    "plot_net_search",
     "plot_random_search",
+    "plot_training_history",
     "plot_weight_histogram",
     "plot_weight_templates",
     "show_class_samples",
+    "show_net_weights",
     "visualize_grid",
 ]
