@@ -25,7 +25,7 @@ venv: $(STAMP)
 data: $(STAMP)
 	PYTHON=$(PY) bash get_datasets.sh $(DATA_SOURCE)
 
-# The main job: run the four notebooks on the full data, regenerate the release,
+# The main job: run the five notebooks on the full data, regenerate the release,
 # autograde three generated submissions and check each earns exactly its points.
 # The ungraded bag-of-words extension of features.ipynb would add 4.5 minutes: it is
 # skipped here, and tests/test_notebooks.py runs it at its grading-mode sizes.
@@ -49,6 +49,7 @@ test: lint
 bench: data
 	$(PY) bench/knn.py
 	$(PY) bench/linear.py
+	$(PY) bench/two_layer_net.py
 	$(PY) bench/features.py
 	$(PY) bench/bow.py
 	$(PY) bench/grading.py

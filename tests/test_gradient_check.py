@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from cs231n_lib.gradient_check import eval_numerical_gradient, grad_check_sparse, rel_error
+from cs231n_lib.gradient_check import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    grad_check_array,
+    grad_check_sparse,
+    rel_error,
+)
 
 FUNCTIONS = [
     # (f, gradient of f)
@@ -108,3 +114,45 @@ def test_rel_error_values():
     assert rel_error(np.array([2.0, 4.0]), np.array([2.0, 5.0])) == pytest.approx(1 / 9)
     with pytest.raises(ValueError, match="same shape"):
         rel_error(np.zeros(2), np.zeros(3))
+
+
+# Array functions and their Jacobian-vector products dx = J^T df.
+MATRIX = np.arange(12.0).reshape(4, 3)
+ARRAY_FUNCTIONS = [
+    (np.tanh, lambda x, df: df * (1 - np.tanh(x) ** 2)),
+    (lambda x: x @ MATRIX, lambda x, df: df @ MATRIX.T),
+    (lambda x: np.cumsum(x, axis=1), lambda x, df: np.cumsum(df[:, ::-1], axis=1)[:, ::-1]),
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("f", "backward"), ARRAY_FUNCTIONS)
+def test_numerical_gradient_array_is_the_upstream_gradient_times_the_jacobian(seed, f, backward):
+    gen = np.random.default_rng(seed)
+    x = gen.normal(size=(5, 4))
+    df = gen.normal(size=f(x).shape)
+    before = x.copy()
+    numerical = eval_numerical_gradient_array(f, x, df)
+    np.testing.assert_array_equal(x, before)
+    assert rel_error(numerical, backward(x, df)) < 1e-8
+    assert grad_check_array(f, x, df, backward(x, df)) == rel_error(numerical, backward(x, df))
+
+
+def test_grad_check_array_returns_a_large_error_for_a_wrong_backward_pass():
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    df = np.ones((3, 4))
+    assert grad_check_array(np.tanh, x, df, df) > 1e-2  # forgot the local derivative
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: eval_numerical_gradient_array(np.tanh, np.ones((2, 3)), np.ones((3, 2))),
+     "Expected df of the shape of f(x) (2, 3), got (3, 2)"),
+    (lambda: grad_check_array(np.tanh, np.ones((2, 3)), np.ones((2, 3)), np.ones(6)),
+     "Expected analytic_dx of the shape of x (2, 3), got (6,)"),
+    (lambda: eval_numerical_gradient_array(np.tanh, [1.0, 2.0], np.ones(2)),
+     "floating-point ndarray"),
+])
+def test_array_checks_say_what_is_wrong(call, message):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert message in str(info.value)
