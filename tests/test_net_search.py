@@ -120,3 +120,12 @@ def test_plots_of_the_search_history_and_weights():
 def test_plots_reject_bad_input_with_a_reason(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+def test_settings_that_share_a_point_get_labels_that_do_not_overlap():
+    results = {(100, 1e-3, 0.5, 10.0): (0.55, 0.53), (200, 1e-3, 0.5, 10.0): (0.56, 0.52),
+               (300, 1e-3, 0.5, 15.0): (0.58, 0.54)}
+    ax = plot_net_search(results).axes[0]
+    labels = {t.get_text(): t.xyann for t in ax.texts}
+    assert set(labels) == {"H=100, 10 ep", "H=200, 10 ep", "H=300, 15 ep"}
+    assert len(set(labels.values())) == 3

@@ -101,8 +101,10 @@ def plot_net_search(results, fig=None):
     if not ok.all():
         ax.scatter(lrs[~ok], regs[~ok], marker="x", color="0.5", label="diverged")
     for i in range(len(rows)):
+        # Settings that share a learning rate and a reg stack their labels upwards.
+        same = int(np.sum((lrs[:i] == lrs[i]) & (regs[:i] == regs[i])))
         ax.annotate(f"H={hidden[i]:.0f}, {epochs[i]:g} ep", (lrs[i], regs[i]), fontsize=7,
-                    xytext=(4, 4), textcoords="offset points")
+                    xytext=(6, 4 + 9 * same), textcoords="offset points")
     if ok.any():
         best = int(np.argmax(np.where(ok, val, -np.inf)))
         ax.plot(lrs[best], regs[best], marker="*", ms=18, color="C3", mec="k", ls="none",
