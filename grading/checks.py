@@ -477,14 +477,19 @@ def _judge_search(grade_id, labels=None, bar=None):
     return judge
 
 
-def _judge_test_accuracy(facts, context):
+def judge_test_predictions(facts, context, bar):
+    """The recorded ``test_pred`` scores at least ``bar`` on the grader's test labels."""
     pred, truth = np.asarray(facts.get("test_pred")), context["y_test"]
     if pred.shape != truth.shape:
         return f"expected {truth.shape[0]} predicted test labels, got shape {pred.shape}"
     accuracy = float(np.mean(pred == truth))
-    if not accuracy >= FEATURES_TEST_BAR:
-        return f"test accuracy {accuracy:.3f}, expected at least {FEATURES_TEST_BAR:.2f}"
+    if not accuracy >= bar:
+        return f"test accuracy {accuracy:.3f}, expected at least {bar:.2f}"
     return None
+
+
+def _judge_test_accuracy(facts, context):
+    return judge_test_predictions(facts, context, FEATURES_TEST_BAR)
 
 
 FACT_JUDGES = {

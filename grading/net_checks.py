@@ -19,7 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import FACT_JUDGES, FACTS, LECTURE_SCORES, _accuracy_at_least, _number, check
+from .checks import (
+    FACT_JUDGES,
+    FACTS,
+    LECTURE_SCORES,
+    _accuracy_at_least,
+    _number,
+    check,
+    judge_test_predictions,
+)
 
 NET_BAR = 0.30  # validation accuracy of the fixed-settings net on raw pixels (grading mode)
 FEATURES_NET_BAR = 0.40  # the same on HOG + hue features
@@ -276,12 +284,7 @@ def _judge_net_search(val_bar=None, test_bar=None):
         if val_bar is not None and not best >= val_bar:
             return f"best validation accuracy {best:.3f}, expected at least {val_bar:.2f}"
         if test_bar is not None:
-            pred, truth = np.asarray(facts.get("test_pred")), context["y_test"]
-            if pred.shape != truth.shape:
-                return f"expected {truth.shape[0]} predicted test labels, got {pred.shape}"
-            accuracy = float(np.mean(pred == truth))
-            if not accuracy >= test_bar:
-                return f"test accuracy {accuracy:.3f}, expected at least {test_bar:.2f}"
+            return judge_test_predictions(facts, context, test_bar)
         return None
 
     return judge

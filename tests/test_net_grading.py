@@ -215,3 +215,27 @@ def test_the_bug_cases_are_bugs_numerically():
     _, with_reg = net.loss(X, y, reg=0.5)
     _, without = net.loss(X, y, reg=0.0)
     np.testing.assert_allclose(with_reg["W2"] - without["W2"], 2 * 0.5 * net.params["W2"])
+
+
+def test_the_search_facts_must_agree_with_each_other_and_the_graders_labels():
+    y_val, y_test = np.arange(100) % 10, np.arange(200) % 10
+    val_pred, test_pred = y_val.copy(), y_test.copy()
+    val_pred[:40] = (val_pred[:40] + 1) % 10  # 0.60 on validation
+    test_pred[:60] = (test_pred[:60] + 1) % 10  # 0.70 on test
+    results = [[100, 1e-3, 0.5, 10, 0.7, 0.60], [200, 1e-3, 0.5, 10, 0.6, 0.5]]
+    facts = {"results": results, "best_val": 0.60, "val_pred": val_pred.tolist(),
+             "test_pred": test_pred.tolist()}
+    context = {"y_val": y_val, "y_test": y_test}
+    tuning, on_features = (checks.FACT_JUDGES[g] for g in ("two_layer_net-test-tuning",
+                                                            "features-test-net"))
+    assert tuning(facts, context) is None
+    assert on_features(facts, context) is None
+    assert "must be the best one" in tuning(dict(facts, best_val=0.5), context)
+    inflated = dict(facts, results=[[100, 1e-3, 0.5, 10, 0.7, 0.9]], best_val=0.9)
+    assert "does not reach the best validation accuracy" in tuning(inflated, context)
+    assert "(hidden_size, learning_rate" in tuning(dict(facts, results=[[1, 2]]), context)
+    poor = dict(facts, results=[[100, 1e-3, 0.5, 10, 0.3, 0.2]], best_val=0.2,
+                val_pred=np.where(np.arange(100) < 20, y_val, (y_val + 1) % 10).tolist())
+    assert "expected at least 0.25" in tuning(poor, context)
+    bad_test = dict(facts, test_pred=((y_test + 1) % 10).tolist())
+    assert "test accuracy 0.000, expected at least 0.40" in on_features(bad_test, context)
