@@ -385,15 +385,29 @@ def softmax_train_cifar(lib, inputs):
     return _trained_on_cifar(lib.classifiers.Softmax(), inputs, learning_rate=5e-7, reg=5e3)
 
 
+_FEATURES = {}
+
+
+def standardized_features(lib, inputs):
+    """HOG + hue of the grading images, standardized: computed once per probe process.
+
+    Each caller gets its own copies, so a check whose code changes them in place
+    cannot change what the next check sees.
+    """
+    if "train" not in _FEATURES:
+        features = lib.features
+        fns = [features.hog_feature, features.color_histogram_hsv]
+        _FEATURES["train"], _FEATURES["val"] = features.standardize_features(
+            features.extract_features(inputs("images_train"), fns),
+            features.extract_features(inputs("images_val"), fns))
+    return _FEATURES["train"].copy(), _FEATURES["val"].copy()
+
+
 @check("features-test-tuning", f"a LinearSVM trained on HOG and colour features with fixed "
        f"settings reaches {FEATURES_BAR:.2f} validation accuracy",
        judge=_accuracy_at_least(FEATURES_BAR, "y_val"))
 def features_train_cifar(lib, inputs):
-    features = lib.features
-    fns = [features.hog_feature, features.color_histogram_hsv]
-    F_train, F_val = features.standardize_features(
-        features.extract_features(inputs("images_train"), fns),
-        features.extract_features(inputs("images_val"), fns))
+    F_train, F_val = standardized_features(lib, inputs)
     model = lib.classifiers.LinearSVM()
     model.train(F_train, inputs("y_train"), learning_rate=1e-3, reg=0.1, num_iters=300, rng=0)
     return {"pred": model.predict(F_val)}

@@ -27,6 +27,7 @@ from .checks import (
     _number,
     check,
     judge_test_predictions,
+    standardized_features,
 )
 
 NET_BAR = 0.30  # validation accuracy of the fixed-settings net on raw pixels (grading mode)
@@ -218,20 +219,6 @@ def net_train_cifar(lib, inputs):
     net.train(X_train, inputs("y_train"), learning_rate=2e-3, reg=0.1, num_iters=100,
               batch_size=200, rng=0)
     return {"pred": net.predict(inputs("X_val"))}
-
-
-_FEATURES = {}
-
-
-def standardized_features(lib, inputs):
-    """HOG + hue of the grading images, standardized: computed once per probe process."""
-    if "train" not in _FEATURES:
-        features = lib.features
-        fns = [features.hog_feature, features.color_histogram_hsv]
-        _FEATURES["train"], _FEATURES["val"] = features.standardize_features(
-            features.extract_features(inputs("images_train"), fns),
-            features.extract_features(inputs("images_val"), fns))
-    return _FEATURES["train"], _FEATURES["val"]
 
 
 @check("features-test-net", f"a TwoLayerNet trained on HOG and colour features with fixed "
