@@ -22,13 +22,24 @@ no secret, only the inputs and the rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
-# The lecture's three images (cat, car, frog): with X the identity, X @ W are the scores.
-LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+from . import net_checks  # noqa: F401  (registers the two-layer net's checks and facts)
+from .check_base import (
+    CHECKS,
+    FACT_JUDGES,
+    FACTS,
+    LECTURE_SCORES,
+    Check,
+    accuracy_at_least,
+    check,
+    checks_for,
+    judge_test_predictions,
+    number,
+    standardized_features,
+)
+
+__all__ = ["CHECKS", "COURSE_KS", "FACTS", "FACT_JUDGES", "Check", "check", "checks_for"]
 
 # The course's k values, tried by the kNN notebook's cross-validation.
 COURSE_KS = (1, 3, 5, 8, 10, 12, 15, 20, 50, 100)
@@ -42,71 +53,7 @@ TUNED_BAR = {"softmax-test-tuning": 0.25, "features-test-tuning": 0.35}
 FEATURES_TEST_BAR = 0.35
 
 
-@dataclass(frozen=True)
-class Check:
-    """One call of the student's package on fixed inputs.
-
-    Attributes
-    ----------
-    grade_id : str
-        The test cell whose points depend on it.
-    name : str
-        What it checks, in words, for the feedback.
-    run : callable
-        ``run(lib, inputs) -> {key: array}``, run in the probe. ``lib`` gives the
-        student's modules, ``inputs`` loads the class's probe inputs by name.
-    judge : callable or None
-        ``judge(outputs, context) -> problem or None``, run by the grader. None means
-        "compare every output with the reference output" within ``rtol``/``atol``.
-    """
-
-    grade_id: str
-    name: str
-    run: Callable
-    judge: Callable | None = None
-    rtol: float = 1e-7
-    atol: float = 1e-9
-
-    @property
-    def key(self):
-        return self.run.__name__
-
-
-CHECKS: list[Check] = []
-
-
-def check(grade_id, name, *, judge=None, rtol=1e-7, atol=1e-9):
-    """Register the decorated function as a :class:`Check` of ``grade_id``."""
-
-    def register(run):
-        CHECKS.append(Check(grade_id, name, run, judge, rtol, atol))
-        return run
-
-    return register
-
-
-def checks_for(grade_id):
-    return [c for c in CHECKS if c.grade_id == grade_id]
-
-
 # ----------------------------------------------------------------------------- judges
-
-
-def _accuracy_at_least(bar, labels):
-    """A judge: the ``pred`` output scores at least ``bar`` against ``context[labels]``."""
-
-    def judge(outputs, context):
-        truth = context[labels]
-        pred = outputs.get("pred")
-        if pred is None or pred.shape != truth.shape:
-            shape = None if pred is None else pred.shape
-            return f"expected {truth.shape[0]} predicted labels, got shape {shape}"
-        accuracy = float(np.mean(pred == truth))
-        if not accuracy >= bar:
-            return f"validation accuracy {accuracy:.3f}, expected at least {bar:.2f}"
-        return None
-
-    return judge
 
 
 def _separates_blobs(outputs, context):
@@ -349,7 +296,7 @@ def svm_train_blobs(lib, inputs):
 
 @check("svm-test-train-predict", f"a LinearSVM trained on CIFAR-10 with fixed settings "
        f"reaches {SVM_BAR:.2f} validation accuracy",
-       judge=_accuracy_at_least(SVM_BAR, "y_val"))
+       judge=accuracy_at_least(SVM_BAR, "y_val"))
 def svm_train_cifar(lib, inputs):
     return _trained_on_cifar(lib.classifiers.LinearSVM(), inputs, learning_rate=1e-7,
                              reg=2.5e4)
@@ -380,32 +327,14 @@ def softmax_predict_fixed_weights(lib, inputs):
 
 @check("softmax-test-tuning", f"a Softmax trained on CIFAR-10 with fixed settings reaches "
        f"{SOFTMAX_BAR:.2f} validation accuracy",
-       judge=_accuracy_at_least(SOFTMAX_BAR, "y_val"))
+       judge=accuracy_at_least(SOFTMAX_BAR, "y_val"))
 def softmax_train_cifar(lib, inputs):
     return _trained_on_cifar(lib.classifiers.Softmax(), inputs, learning_rate=5e-7, reg=5e3)
 
 
-_FEATURES = {}
-
-
-def standardized_features(lib, inputs):
-    """HOG + hue of the grading images, standardized: computed once per probe process.
-
-    Each caller gets its own copies, so a check whose code changes them in place
-    cannot change what the next check sees.
-    """
-    if "train" not in _FEATURES:
-        features = lib.features
-        fns = [features.hog_feature, features.color_histogram_hsv]
-        _FEATURES["train"], _FEATURES["val"] = features.standardize_features(
-            features.extract_features(inputs("images_train"), fns),
-            features.extract_features(inputs("images_val"), fns))
-    return _FEATURES["train"].copy(), _FEATURES["val"].copy()
-
-
 @check("features-test-tuning", f"a LinearSVM trained on HOG and colour features with fixed "
        f"settings reaches {FEATURES_BAR:.2f} validation accuracy",
-       judge=_accuracy_at_least(FEATURES_BAR, "y_val"))
+       judge=accuracy_at_least(FEATURES_BAR, "y_val"))
 def features_train_cifar(lib, inputs):
     F_train, F_val = standardized_features(lib, inputs)
     model = lib.classifiers.LinearSVM()
@@ -417,8 +346,7 @@ def features_train_cifar(lib, inputs):
 
 _RESULTS = "[[lr, reg, tr, va] for (lr, reg), (tr, va) in results.items()]"
 
-# grade_id -> {name: expression evaluated in the notebook just before that test cell}
-FACTS = {
+FACTS.update({
     "knn-test-best-k": {"best_k": "best_k", "k_choices": "k_choices"},
     "svm-test-tuning": {"results": _RESULTS, "best_val": "best_val",
                         "learning_rates": "learning_rates",
@@ -428,15 +356,7 @@ FACTS = {
     "features-test-tuning": {"results": _RESULTS, "best_val": "best_val",
                              "val_pred": "best_svm.predict(F_val)"},
     "features-test-test-accuracy": {"test_pred": "best_svm.predict(F_test)"},
-}
-
-
-def _number(value):
-    """A finite float from a recorded value, or None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None
+})
 
 
 def _results_table(facts):
@@ -465,7 +385,7 @@ def _judge_best_k(facts, context):
 def _judge_search(grade_id, labels=None, bar=None):
     def judge(facts, context):
         table = _results_table(facts)
-        best = _number(facts.get("best_val"))
+        best = number(facts.get("best_val"))
         if table is None:
             return "results must map (learning rate, reg) to (train accuracy, val accuracy)"
         if grade_id == "svm-test-tuning":
@@ -491,22 +411,11 @@ def _judge_search(grade_id, labels=None, bar=None):
     return judge
 
 
-def judge_test_predictions(facts, context, bar):
-    """The recorded ``test_pred`` scores at least ``bar`` on the grader's test labels."""
-    pred, truth = np.asarray(facts.get("test_pred")), context["y_test"]
-    if pred.shape != truth.shape:
-        return f"expected {truth.shape[0]} predicted test labels, got shape {pred.shape}"
-    accuracy = float(np.mean(pred == truth))
-    if not accuracy >= bar:
-        return f"test accuracy {accuracy:.3f}, expected at least {bar:.2f}"
-    return None
-
-
 def _judge_test_accuracy(facts, context):
     return judge_test_predictions(facts, context, FEATURES_TEST_BAR)
 
 
-FACT_JUDGES = {
+FACT_JUDGES.update({
     "knn-test-best-k": _judge_best_k,
     "svm-test-tuning": _judge_search("svm-test-tuning"),
     "softmax-test-tuning": _judge_search("softmax-test-tuning", "y_val",
@@ -514,7 +423,4 @@ FACT_JUDGES = {
     "features-test-tuning": _judge_search("features-test-tuning", "y_val",
                                           TUNED_BAR["features-test-tuning"]),
     "features-test-test-accuracy": _judge_test_accuracy,
-}
-
-# The two-layer net's checks and facts register themselves into the tables above.
-from . import net_checks  # noqa: E402, F401
+})

@@ -1,8 +1,8 @@
 """The hidden checks of the two-layer net (``two_layer_net.ipynb``, and its part of features).
 
-Registered into :data:`grading.checks.CHECKS`, :data:`~grading.checks.FACTS` and
-:data:`~grading.checks.FACT_JUDGES` when :mod:`grading.checks` is imported (it imports
-this module last). The rules that keep them fair to every correct solution:
+Registered into :data:`grading.check_base.CHECKS`, :data:`~grading.check_base.FACTS` and
+:data:`~grading.check_base.FACT_JUDGES`; :mod:`grading.checks` imports this module, so
+importing it gives the whole registry. The rules that keep them fair to every correct solution:
 
 - a layer is judged only through its own forward/backward pair: whatever its cache
   holds is the student's business;
@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import (
+from .check_base import (
     FACT_JUDGES,
     FACTS,
     LECTURE_SCORES,
-    _accuracy_at_least,
-    _number,
+    accuracy_at_least,
     check,
     judge_test_predictions,
+    number,
     standardized_features,
 )
 
@@ -212,7 +212,7 @@ def net_predict_fixed(lib, inputs):
 
 @check("two_layer_net-test-tuning", f"a TwoLayerNet trained on CIFAR-10 with fixed settings "
        f"reaches {NET_BAR:.2f} validation accuracy",
-       judge=_accuracy_at_least(NET_BAR, "y_val"))
+       judge=accuracy_at_least(NET_BAR, "y_val"))
 def net_train_cifar(lib, inputs):
     X_train = inputs("X_train")
     net = lib.classifiers.TwoLayerNet(X_train.shape[1], 50, 10, std=1e-4, rng=0)
@@ -223,7 +223,7 @@ def net_train_cifar(lib, inputs):
 
 @check("features-test-net", f"a TwoLayerNet trained on HOG and colour features with fixed "
        f"settings reaches {FEATURES_NET_BAR:.2f} validation accuracy",
-       judge=_accuracy_at_least(FEATURES_NET_BAR, "y_val"))
+       judge=accuracy_at_least(FEATURES_NET_BAR, "y_val"))
 def features_net_cifar(lib, inputs):
     F_train, F_val = standardized_features(lib, inputs)
     net = lib.classifiers.TwoLayerNet(F_train.shape[1], 200, 10, std=1e-2, rng=0)
@@ -258,7 +258,7 @@ def _judge_net_search(val_bar=None, test_bar=None):
     """The search's table, best accuracy and best net agree, and clear the bars."""
 
     def judge(facts, context):
-        table, best = _net_results(facts), _number(facts.get("best_val"))
+        table, best = _net_results(facts), number(facts.get("best_val"))
         if table is None:
             return ("results must map (hidden_size, learning_rate, reg, num_epochs) to "
                     "(train accuracy, val accuracy)")

@@ -25,7 +25,7 @@ from .probe import Lib, input_loader, run_checks
 REFERENCES = REPO / "build" / "private" / "references"
 MANIFEST = "manifest.json"
 # The modules that define the checks (grading.checks imports the others).
-CHECK_MODULES = ("checks.py", "net_checks.py")
+CHECK_MODULES = ("check_base.py", "checks.py", "net_checks.py")
 
 
 def source_hash(repo=REPO):

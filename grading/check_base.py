@@ -1,0 +1,131 @@
+"""What every module of hidden checks shares: the registry, and helpers for judges and inputs.
+
+A check module (:mod:`grading.checks`, :mod:`grading.net_checks`) registers its checks
+with :func:`check` and its notebook facts in :data:`FACTS` and :data:`FACT_JUDGES`;
+:mod:`grading.checks` imports every check module, so importing it gives the whole
+registry. Like the check modules, this one is imported by the probe (untrusted): it
+holds no secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+# The lecture's three images (cat, car, frog): with X the identity, X @ W are the scores.
+LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+
+
+@dataclass(frozen=True)
+class Check:
+    """One call of the student's package on fixed inputs.
+
+    Attributes
+    ----------
+    grade_id : str
+        The test cell whose points depend on it.
+    name : str
+        What it checks, in words, for the feedback.
+    run : callable
+        ``run(lib, inputs) -> {key: array}``, run in the probe. ``lib`` gives the
+        student's modules, ``inputs`` loads the class's probe inputs by name.
+    judge : callable or None
+        ``judge(outputs, context) -> problem or None``, run by the grader. None means
+        "compare every output with the reference output" within ``rtol``/``atol``.
+    """
+
+    grade_id: str
+    name: str
+    run: Callable
+    judge: Callable | None = None
+    rtol: float = 1e-7
+    atol: float = 1e-9
+
+    @property
+    def key(self):
+        return self.run.__name__
+
+
+CHECKS: list[Check] = []
+
+
+def check(grade_id, name, *, judge=None, rtol=1e-7, atol=1e-9):
+    """Register the decorated function as a :class:`Check` of ``grade_id``."""
+
+    def register(run):
+        CHECKS.append(Check(grade_id, name, run, judge, rtol, atol))
+        return run
+
+    return register
+
+
+def checks_for(grade_id):
+    return [c for c in CHECKS if c.grade_id == grade_id]
+
+
+# grade_id -> {name: expression evaluated in the notebook just before that test cell}
+FACTS: dict[str, dict[str, str]] = {}
+# grade_id -> judge(facts, context) -> problem or None
+FACT_JUDGES: dict[str, Callable] = {}
+
+
+# ----------------------------------------------------------------------------- judges
+
+
+def accuracy_at_least(bar, labels):
+    """A judge: the ``pred`` output scores at least ``bar`` against ``context[labels]``."""
+
+    def judge(outputs, context):
+        truth = context[labels]
+        pred = outputs.get("pred")
+        if pred is None or pred.shape != truth.shape:
+            shape = None if pred is None else pred.shape
+            return f"expected {truth.shape[0]} predicted labels, got shape {shape}"
+        accuracy = float(np.mean(pred == truth))
+        if not accuracy >= bar:
+            return f"validation accuracy {accuracy:.3f}, expected at least {bar:.2f}"
+        return None
+
+    return judge
+
+
+def number(value):
+    """A finite float from a recorded value, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def judge_test_predictions(facts, context, bar):
+    """The recorded ``test_pred`` scores at least ``bar`` on the grader's test labels."""
+    pred, truth = np.asarray(facts.get("test_pred")), context["y_test"]
+    if pred.shape != truth.shape:
+        return f"expected {truth.shape[0]} predicted test labels, got shape {pred.shape}"
+    accuracy = float(np.mean(pred == truth))
+    if not accuracy >= bar:
+        return f"test accuracy {accuracy:.3f}, expected at least {bar:.2f}"
+    return None
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+_FEATURES = {}
+
+
+def standardized_features(lib, inputs):
+    """HOG + hue of the grading images, standardized: computed once per probe process.
+
+    Each caller gets its own copies, so a check whose code changes them in place
+    cannot change what the next check sees.
+    """
+    if "train" not in _FEATURES:
+        features = lib.features
+        fns = [features.hog_feature, features.color_histogram_hsv]
+        _FEATURES["train"], _FEATURES["val"] = features.standardize_features(
+            features.extract_features(inputs("images_train"), fns),
+            features.extract_features(inputs("images_val"), fns))
+    return _FEATURES["train"].copy(), _FEATURES["val"].copy()
