@@ -3,7 +3,8 @@
 - ``complete``: every solution region of the package and of the notebooks filled in
   (the instructor's solution with the markers removed), written answers included;
 - ``untouched``: the release as students receive it;
-- ``half``: the kNN and SVM parts done (``HALF_DONE``), the rest untouched.
+- ``half``: the kNN and SVM parts and the two-layer net's layers done (``HALF_DONE``),
+  the rest untouched.
 
 Which automatic points a submission must earn follows from the test cells' own
 ``cs231n.requires`` metadata: a test cell passes exactly when every part it requires
@@ -25,6 +26,7 @@ HALF_DONE = (
     "cs231n_lib/cross_validation.py",
     "cs231n_lib/classifiers/linear_svm.py",
     "cs231n_lib/classifiers/regularization.py",
+    "cs231n_lib/classifiers/layers.py",
     "knn.ipynb",
     "svm.ipynb",
 )

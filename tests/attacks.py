@@ -1,9 +1,9 @@
 """Submissions that try to forge their grade, for tests/test_adversarial.py.
 
 Every attack starts from the same honest submission (``HONEST``: the demo's half-done
-one, the kNN and SVM-loss parts complete) and adds code that tries to earn more, to
-crash or starve the grader, or to read or write what it must not. Each must be graded
-exactly as the honest submission: the attack gains nothing.
+one, the kNN and SVM-loss parts and the net's layers complete) and adds code that tries
+to earn more, to crash or starve the grader, or to read or write what it must not. Each
+must be graded exactly as the honest submission: the attack gains nothing.
 """
 
 from __future__ import annotations
