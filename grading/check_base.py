@@ -99,6 +99,15 @@ def number(value):
     return value if np.isfinite(value) else None
 
 
+def results_table(facts, columns):
+    """The recorded search ``results`` as a float table with ``columns`` columns, or None."""
+    try:
+        table = np.array(facts.get("results"), dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return table if table.ndim == 2 and table.shape[1] == columns and len(table) else None
+
+
 def judge_test_predictions(facts, context, bar):
     """The recorded ``test_pred`` scores at least ``bar`` on the grader's test labels."""
     pred, truth = np.asarray(facts.get("test_pred")), context["y_test"]

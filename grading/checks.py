@@ -36,6 +36,7 @@ from .check_base import (
     checks_for,
     judge_test_predictions,
     number,
+    results_table,
     standardized_features,
 )
 
@@ -359,15 +360,6 @@ FACTS.update({
 })
 
 
-def _results_table(facts):
-    table = facts.get("results")
-    try:
-        table = np.array(table, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    return table if table.ndim == 2 and table.shape[1] == 4 and len(table) else None
-
-
 def _judge_best_k(facts, context):
     best_k = facts.get("best_k")
     if isinstance(best_k, bool) or not isinstance(best_k, int):
@@ -384,7 +376,7 @@ def _judge_best_k(facts, context):
 
 def _judge_search(grade_id, labels=None, bar=None):
     def judge(facts, context):
-        table = _results_table(facts)
+        table = results_table(facts, 4)  # [lr, reg, train_acc, val_acc]
         best = number(facts.get("best_val"))
         if table is None:
             return "results must map (learning rate, reg) to (train accuracy, val accuracy)"

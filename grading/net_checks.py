@@ -27,6 +27,7 @@ from .check_base import (
     check,
     judge_test_predictions,
     number,
+    results_table,
     standardized_features,
 )
 
@@ -246,19 +247,12 @@ FACTS.update({
 })
 
 
-def _net_results(facts):
-    try:
-        table = np.array(facts.get("results"), dtype=float)
-    except (TypeError, ValueError):
-        return None
-    return table if table.ndim == 2 and table.shape[1] == 6 and len(table) else None
-
-
 def _judge_net_search(val_bar=None, test_bar=None):
     """The search's table, best accuracy and best net agree, and clear the bars."""
 
     def judge(facts, context):
-        table, best = _net_results(facts), number(facts.get("best_val"))
+        # [hidden_size, learning_rate, reg, num_epochs, train_acc, val_acc]
+        table, best = results_table(facts, 6), number(facts.get("best_val"))
         if table is None:
             return ("results must map (hidden_size, learning_rate, reg, num_epochs) to "
                     "(train accuracy, val accuracy)")

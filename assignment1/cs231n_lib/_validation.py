@@ -98,6 +98,18 @@ def check_labels(y, num_examples, name="y"):
     return y
 
 
+def check_label_range(y, num_classes, name, of):
+    """Return the checked labels ``y`` (from :func:`check_labels`) if all are ``< num_classes``.
+
+    ``of`` says where C comes from in the error, e.g. ``"the columns of W"``.
+    """
+    if y.size and y.max() >= num_classes:
+        raise ValueError(
+            f"Expected labels in 0 <= {name} < C = {num_classes} ({of}), got a label {y.max()}."
+        )
+    return y
+
+
 def _negative_label_message(y, name):
     return (
         f"Expected class labels in {name} to be >= 0, got {y.min()}. "
@@ -182,12 +194,7 @@ def check_loss_inputs(W, X, y, reg):
             f"{X.shape} and W {W.shape}. Did you forget the bias column of ones "
             "(D = 3073 for CIFAR-10 images), or pass W transposed?"
         )
-    y = check_labels(y, X.shape[0])
-    if y.size and y.max() >= W.shape[1]:
-        raise ValueError(
-            f"Expected labels in 0 <= y < C = {W.shape[1]} (the columns of W), got a "
-            f"label {y.max()}."
-        )
+    y = check_label_range(check_labels(y, X.shape[0]), W.shape[1], "y", "the columns of W")
     return W, X, y, check_positive_float(reg, "reg", allow_zero=True)
 
 
@@ -336,10 +343,6 @@ def check_scores_labels(scores, y):
     scores = check_array_2d(scores, "scores", "(N, C)")
     if scores.shape[0] == 0:
         raise ValueError("Expected at least one row of scores, got shape (0, C).")
-    y = check_labels(y, scores.shape[0])
-    if y.max() >= scores.shape[1]:
-        raise ValueError(
-            f"Expected labels in 0 <= y < C = {scores.shape[1]} (the columns of scores), "
-            f"got a label {y.max()}."
-        )
+    y = check_label_range(check_labels(y, scores.shape[0]), scores.shape[1], "y",
+                          "the columns of scores")
     return scores, y

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from .._validation import (
     check_array_2d,
+    check_label_range,
     check_labels,
     check_positive_float,
     check_positive_int,
@@ -198,6 +199,7 @@ class TwoLayerNet:
         initial_learning_rate = learning_rate
         iterations_per_epoch = max(num_train // batch_size, 1)
         sample = rng.choice(num_train, min(TRAIN_ACCURACY_SAMPLE, num_train), replace=False)
+        X_sample, y_sample = X[sample], y[sample]
         velocities = {name: np.zeros_like(w) for name, w in self.params.items()}
         history = {"loss_history": [], "train_acc_history": [], "val_acc_history": []}
 
@@ -233,7 +235,7 @@ class TwoLayerNet:
             if (it + 1) % iterations_per_epoch == 0:  # the end of an epoch
                 with np.errstate(over="ignore", invalid="ignore"):  # diverging: see above
                     history["train_acc_history"].append(
-                        float(np.mean(self.predict(X[sample]) == y[sample])))
+                        float(np.mean(self.predict(X_sample) == y_sample)))
                     if X_val is not None:
                         history["val_acc_history"].append(
                             float(np.mean(self.predict(X_val) == y_val)))
@@ -273,13 +275,8 @@ class TwoLayerNet:
         return X
 
     def _check_y(self, y, num_examples, name):
-        y = check_labels(y, num_examples, name)
-        if y.size and y.max() >= self.num_classes:
-            raise ValueError(
-                f"Expected labels in 0 <= {name} < C = {self.num_classes} (the classes of "
-                f"this net), got a label {y.max()}."
-            )
-        return y
+        return check_label_range(check_labels(y, num_examples, name), self.num_classes, name,
+                                 "the classes of this net")
 
 
 def _check_hidden_size(hidden_size):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import _figure
-from .curves import _moving_average
+from .curves import _best_index, plot_loss
 from .images import visualize_grid
 
 __all__ = ["plot_net_search", "plot_training_history", "show_net_weights"]
@@ -27,7 +27,8 @@ def plot_training_history(history, fig=None, smooth=50):
     Returns
     -------
     matplotlib.figure.Figure
-        ``fig.axes[0]`` the loss, ``fig.axes[1]`` the accuracies.
+        ``fig.axes[0]`` the loss (drawn by :func:`~cs231n_lib.vis.plot_loss`),
+        ``fig.axes[1]`` the accuracies.
     """
     keys = ("loss_history", "train_acc_history", "val_acc_history")
     if not isinstance(history, dict) or not set(keys) <= set(history):
@@ -35,17 +36,11 @@ def plot_training_history(history, fig=None, smooth=50):
             f"Expected history to be the dict that TwoLayerNet.train returns, with {keys}, "
             f"got {sorted(history) if isinstance(history, dict) else type(history).__name__}."
         )
-    loss = np.asarray(history["loss_history"], dtype=float)
-    if loss.ndim != 1 or not loss.size:
-        raise ValueError(f"Expected a non-empty loss_history, got shape {loss.shape}.")
     fig = _figure(fig, figsize=(12, 4.5))
     ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(loss, lw=0.8, alpha=0.5, label="loss of each minibatch")
-    if loss.size >= smooth > 1:
-        ax_loss.plot(np.arange(smooth - 1, loss.size), _moving_average(loss, smooth),
-                     color="C3", lw=2, label=f"mean of the last {smooth}")
-    ax_loss.set(xlabel="iteration", ylabel="loss", title="Training loss")
-    ax_loss.legend()
+    num_iters = np.size(history["loss_history"])
+    plot_loss(history["loss_history"], ax=ax_loss,
+              smooth=smooth if num_iters >= smooth > 1 else None)
     for key, label in (("train_acc_history", "training"), ("val_acc_history", "validation")):
         accs = np.asarray(history[key], dtype=float)
         if accs.size:
@@ -53,8 +48,7 @@ def plot_training_history(history, fig=None, smooth=50):
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy after each epoch")
     if ax_acc.lines:
         ax_acc.legend()
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
+    ax_acc.grid(alpha=0.3)
     return fig
 
 
@@ -105,8 +99,8 @@ def plot_net_search(results, fig=None):
         same = int(np.sum((lrs[:i] == lrs[i]) & (regs[:i] == regs[i])))
         ax.annotate(f"H={hidden[i]:.0f}, {epochs[i]:g} ep", (lrs[i], regs[i]), fontsize=7,
                     xytext=(6, 4 + 9 * same), textcoords="offset points")
-    if ok.any():
-        best = int(np.argmax(np.where(ok, val, -np.inf)))
+    best = _best_index(val)
+    if best is not None:
         ax.plot(lrs[best], regs[best], marker="*", ms=18, color="C3", mec="k", ls="none",
                 label=f"best: {val[best]:.3f}")
     ax.set(xscale="log", yscale="log", xlabel="learning rate",
