@@ -8,6 +8,6 @@ student code), :mod:`~grading.integrity` (restore test cells), :mod:`~grading.li
 (output cap), :mod:`~grading.intake` (clean up submissions), :mod:`~grading.autograde`
 and :mod:`~grading.worker` (grade a class with nbgrader), :mod:`~grading.feedback`
 (what students get back), :mod:`~grading.samples` (the demo's generated submissions),
-:mod:`~grading.execute` (run the source notebooks), :mod:`~grading.course` (nbgrader
+:mod:`~grading.execute` (run the source notebooks), :mod:`~grading.coursedir` (nbgrader
 course directories).
 """

@@ -23,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from .course import ASSIGNMENT, CELL_TIMEOUT, NOTEBOOKS, REPO, SUBMISSION_TIMEOUT
+from .coursedir import ASSIGNMENT, CELL_TIMEOUT, NOTEBOOKS, REPO, SUBMISSION_TIMEOUT
 
 
 def _positive_int(text):

@@ -33,7 +33,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import intake, integrity, judge, sandbox
-from .course import (
+from .coursedir import (
     ASSIGNMENT,
     CELL_TIMEOUT,
     KERNEL_NAME,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import NOTEBOOKS, REPO
+from .coursedir import NOTEBOOKS, REPO
 
 
 class NotebookFailed(RuntimeError):

@@ -14,7 +14,7 @@ import shutil
 import warnings
 from pathlib import Path
 
-from .course import ASSIGNMENT, write_config
+from .coursedir import ASSIGNMENT, write_config
 
 GRADE_FIELDS = ("auto_score", "manual_score", "extra_credit", "needs_manual_grade")
 COMMENT_FIELDS = ("auto_comment", "manual_comment")

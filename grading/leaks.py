@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 
-from .course import NOTEBOOKS, PACKAGE, REPO
+from .coursedir import NOTEBOOKS, PACKAGE, REPO
 from .regions import (
     BEGIN,
     END,

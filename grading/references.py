@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .checks import CHECKS
-from .course import PACKAGE, REPO
+from .coursedir import PACKAGE, REPO
 from .probe import Lib, input_loader, run_checks
 
 REFERENCES = REPO / "build" / "private" / "references"

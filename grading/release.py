@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from . import leaks
-from .course import ASSIGNMENT, NOTEBOOKS, PACKAGE, REPO, make_course, run_nbgrader
+from .coursedir import ASSIGNMENT, NOTEBOOKS, PACKAGE, REPO, make_course, run_nbgrader
 from .regions import BEGIN, HIDDEN_BEGIN, package_files, stub_text
 
 if sys.version_info >= (3, 11):

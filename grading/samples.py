@@ -17,7 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .course import ASSIGNMENT, NOTEBOOKS, PACKAGE, REPO
+from .coursedir import ASSIGNMENT, NOTEBOOKS, PACKAGE, REPO
 from .leaks import notebook_cells
 from .regions import cell_source, complete_text, find_regions, package_files
 

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from . import sandbox
-from .course import ASSIGNMENT
+from .coursedir import ASSIGNMENT
 
 PUBLIC = "autograded_public"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grading.course import NOTEBOOKS
+from grading.coursedir import NOTEBOOKS
 from grading.samples import HALF_DONE, make_submission
 
 HONEST = HALF_DONE

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grading.autograde import autograde_class
-from grading.course import ASSIGNMENT, NOTEBOOKS, REPO
+from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.references import REFERENCES
 from grading.samples import HALF_DONE, all_parts, expected_points, make_submission
 from tests.attacks import attack_sources, make_attacks

@@ -19,7 +19,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grading.autograde import autograde_class, maxima
-from grading.course import ASSIGNMENT, NOTEBOOKS, REPO
+from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.gradebook import class_scores
 from grading.samples import HALF_DONE, all_parts, expected_points, make_samples, make_submission
 

@@ -9,7 +9,7 @@ import pytest
 
 from cs231n_lib.gradient_check import eval_numerical_gradient
 from grading import checks, judge, references
-from grading.course import NOTEBOOKS, REPO
+from grading.coursedir import NOTEBOOKS, REPO
 from grading.probe import Lib, input_loader, run_checks
 from grading.samples import graded_cells
 

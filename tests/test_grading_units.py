@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from grading import autograde, feedback, intake
-from grading.course import NOTEBOOKS
+from grading.coursedir import NOTEBOOKS
 from grading.regions import RegionError, complete_text, find_regions, region_lines, stub_text
 
 MODULE = '''\

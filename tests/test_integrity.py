@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from grading.course import NOTEBOOKS
+from grading.coursedir import NOTEBOOKS
 from grading.integrity import Change, restore, restore_file
 from grading.regions import cell_source
 

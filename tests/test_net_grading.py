@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from grading import checks, judge, references
-from grading.course import REPO
+from grading.coursedir import REPO
 from grading.samples import graded_cells
 
 LAYERS = "cs231n_lib/classifiers/layers.py"

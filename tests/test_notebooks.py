@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from grading.course import NOTEBOOKS, REPO
+from grading.coursedir import NOTEBOOKS, REPO
 from grading.execute import run_notebook
 from grading.leaks import notebook_cells
 from grading.regions import cell_source

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from grading import judge, sandbox
-from grading.course import REPO
+from grading.coursedir import REPO
 
 KNN_CELLS = {"knn-test-two-loops": 3, "knn-test-one-loop": 2, "knn-test-no-loops": 3,
              "knn-test-predict-labels": 3}

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from grading import leaks
-from grading.course import ASSIGNMENT, NOTEBOOKS, REPO
+from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.regions import region_lines
 from grading.release import check_release, requirements
 

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from .course import NOTEBOOKS, PACKAGE, REPO
+from ..coursedir import NOTEBOOKS, PACKAGE, REPO
 
 DROPPED = {"datasets", "__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", ".venv",
            ".cs231n_facts"}
