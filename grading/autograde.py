@@ -1,24 +1,26 @@
-"""Autograde a class: ``python -m grading autograde SUBMISSIONS OUTPUT [--jobs N]``.
+"""Grade submissions, each in its own scratch course directory (the run stage).
 
-1. A template course directory is generated once from ``notebooks/``
-   (``nbgrader generate_assignment``: it fills the gradebook with the test cells).
+1. A template course directory is generated from ``notebooks/``
+   (``nbgrader generate_assignment``: it fills a gradebook with the test cells); it is
+   kept while the notebooks are unchanged.
 2. Each submission is cleaned up by :mod:`grading.intake`, then graded in its own copy
-   of the template by a :mod:`grading.worker` subprocess: nbgrader's autograde runs
-   every cell in grading mode (``CS231N_GRADING=1``: small subsets) with the
-   student's own ``cs231n_lib``, then the feedback is generated without hidden tests.
-   ``--jobs N`` runs N of them at once; each has its own gradebook (nbgrader's is
-   SQLite, one writer), so they never contend.
-3. ``OUTPUT/grades.csv`` gets one row per submission; ``OUTPUT/feedback/<id>/`` the
-   HTML feedback; ``OUTPUT/course/`` one nbgrader course directory for the class
-   (:mod:`grading.gradebook`), where the written answers are graded by hand;
-   ``OUTPUT/work/<id>/`` keeps each submission's own course directory.
+   of the template, ``OUTPUT/work/<id>/``, by a :mod:`grading.worker` subprocess:
+   nbgrader's autograde runs every cell in grading mode (``CS231N_GRADING=1``: small
+   subsets) with the student's own ``cs231n_lib``, in the sandbox, then the feedback
+   is generated without hidden tests. :func:`map_local` runs N of them at once
+   (each has its own gradebook: nbgrader's is SQLite, one writer), :func:`map_dask`
+   sends them to a Dask cluster. Each yields a :class:`Grade` as soon as it is done.
 
-A submission that fails in any way gets its row, with the problem in words.
+The course folder (:mod:`grading.course`) decides what to grade and commits each
+result. A submission that fails in any way gets its :class:`Grade`, with the problem
+in words; nothing here raises for a bad submission.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -26,11 +28,10 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from tqdm import tqdm
 
 from . import intake, integrity, judge, sandbox
 from .coursedir import (
@@ -42,10 +43,10 @@ from .coursedir import (
     SUBMISSION_TIMEOUT,
     make_course,
     nbgrader_env,
+    protected_files,
     run_nbgrader,
     write_config,
 )
-from .gradebook import merge_class
 from .references import REFERENCES, ensure_references
 
 TEMPLATE = "_template"  # not a valid student id, so it never collides with one
@@ -59,6 +60,9 @@ class Grade:
     problems: list = field(default_factory=list)
     restored: list = field(default_factory=list)  # test cells put back as released
     failed: dict = field(default_factory=dict)  # grade_id -> the checks that failed
+    cells: dict = field(default_factory=dict)  # notebook -> {grade_id: points earned}
+    notebooks: list = field(default_factory=list)  # the notebooks this grading covered
+    workdir: str = ""  # the scratch course directory it was graded in
     seconds: float = 0.0
 
 
@@ -80,14 +84,42 @@ def check_data_dir(data_dir):
     return batches.parent
 
 
+def _stamp(*parts):
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else str(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def build_template(work, repo=REPO):
-    """Generate the assignment once into ``work/_template``; return its path."""
+    """Generate the assignment into ``work/_template`` (kept while the sources match)."""
     template = Path(work) / TEMPLATE
+    sources = sorted((repo / "notebooks").glob("*.ipynb"))
+    key = _stamp(*(p.read_bytes() for p in sources), *protected_files(repo))
+    stamp = template / ".stamp"
+    if stamp.is_file() and stamp.read_text() == key and (template / "gradebook.db").is_file():
+        return template
     if template.exists():
         shutil.rmtree(template)
     make_course(template, repo / "notebooks")
     run_nbgrader(template, "generate_assignment", ASSIGNMENT, "--force")
+    stamp.write_text(key)
     return template
+
+
+def class_inputs(data_dir, output):
+    """The probe inputs and judging context (:func:`judge.prepare_class`), made once per data."""
+    batches = sorted((Path(data_dir) / "cifar-10-batches-py").glob("*"))
+    key = _stamp(Path(data_dir).resolve(), *(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                                             for p in batches))
+    stamp = Path(output) / "private" / ".stamp"
+    context = Path(output) / "private" / "context.npz"
+    if stamp.is_file() and stamp.read_text() == key and context.is_file():
+        return Path(output) / "inputs", context
+    inputs, context = judge.prepare_class(data_dir, output)
+    stamp.write_text(key)
+    return inputs, context
 
 
 def maxima(template):
@@ -115,18 +147,33 @@ def _course_for(template, work, student_id, cell_timeout):
     return course
 
 
+# Process groups of the workers running in this process, so that an interrupted run
+# (Ctrl-C) can stop them rather than leave them grading for nobody.
+RUNNING = set()
+
+
+def stop_workers():
+    """Kill every worker this process started that is still running (kernels too)."""
+    for pgid in list(RUNNING):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
 def _run_worker(course, env, timeout, repo=REPO):
     """Run the worker in its own session; kill the whole group (kernels too) on timeout."""
     command = [sys.executable, "-m", "grading.worker", str(Path(course) / "job.json")]
     with subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, errors="replace",
                           start_new_session=True) as proc:
+        RUNNING.add(proc.pid)
         try:
             log, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             return None, f"grading stopped after {timeout} s: the submission runs too long"
+        finally:
+            RUNNING.discard(proc.pid)
     result = Path(course) / "result.json"
     if proc.returncode != 0 or not result.is_file():
         last = (log or "").strip().splitlines()[-1:] or ["no output"]
@@ -185,14 +232,25 @@ def _restore_notebooks(submitted, present, release, grade):
         judge.insert_fact_cells(path)
 
 
-def grade_submission(sub, setup):
-    """Grade one :class:`~grading.intake.Submission`; never raises for a bad submission."""
+def grade_submission(sub, setup, only=None):
+    """Grade one :class:`~grading.intake.Submission`; never raises for a bad submission.
+
+    ``only``: the notebooks to grade (default all); the others are left out.
+    """
     start = time.perf_counter()
-    grade = Grade(sub.student_id, sub.name, problems=list(sub.problems))
+    grade = Grade(sub.student_id, sub.name, problems=list(sub.problems),
+                  notebooks=list(only or NOTEBOOKS))
     output = Path(setup.output)
     course = _course_for(setup.template, output / "work", sub.student_id, setup.cell_timeout)
+    grade.workdir = str(course)
     submitted = course / "submitted" / sub.student_id / ASSIGNMENT
     present = intake.prepare(sub, submitted, setup.repo / ASSIGNMENT)
+    if only:
+        for name in set(present) - set(only):
+            (submitted / f"{name}.ipynb").unlink()
+        present = [name for name in present if name in only]
+        sub.problems[:] = [p for p in sub.problems if not p.startswith(
+            tuple(f"{nb}.ipynb" for nb in NOTEBOOKS if nb not in only))]
     grade.problems = list(sub.problems)
     if present:
         _restore_notebooks(submitted, present, setup.repo / ASSIGNMENT, grade)
@@ -216,27 +274,19 @@ def grade_submission(sub, setup):
             grade.problems += outcome["problems"]
             grade.scores = {nb: s for nb, s in outcome["scores"].items() if nb in present}
             grade.failed = outcome["failed"]
-        _collect_feedback(course, sub.student_id, output / "feedback", present)
+            grade.cells = {nb: c for nb, c in outcome["cells"].items() if nb in present}
     grade.seconds = time.perf_counter() - start
     return grade
-
-
-def _collect_feedback(course, student_id, feedback_root, present):
-    source = course / "feedback" / student_id / ASSIGNMENT
-    dest = feedback_root / student_id
-    if dest.exists():
-        shutil.rmtree(dest)
-    for name in present:
-        html = source / f"{name}.html"
-        if html.is_file():
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(html, dest / f"{name}.html")
 
 
 def prepare_setup(submissions, output, jobs=1, data_dir=None, references=None,
                   repo=REPO, limits=None, timeout=SUBMISSION_TIMEOUT,
                   cell_timeout=CELL_TIMEOUT, log=print):
-    """Everything shared by the class: template, references, probe inputs, sandbox paths."""
+    """Everything shared by the class: template, references, probe inputs, sandbox paths.
+
+    ``submissions``: the folder (or folders) the submissions came from, hidden from
+    student code like ``output``.
+    """
     reason = sandbox.available()
     if reason:
         raise sandbox.SandboxUnavailable(reason)
@@ -246,12 +296,13 @@ def prepare_setup(submissions, output, jobs=1, data_dir=None, references=None,
     log(f"Generating the assignment into {output / 'work' / TEMPLATE}")
     template = build_template(output / "work", repo)
     references = ensure_references(Path(references or REFERENCES).resolve(), repo, log=log)
-    inputs, context = judge.prepare_class(data_dir, output)
+    inputs, context = class_inputs(data_dir, output)
     # Student code never sees these (the sandbox hides them): the repository with the
     # solutions, every grading output, the other submissions, the reference outputs,
     # and /run, whose sockets (a Docker daemon's, say) would answer a root process.
+    sources = [submissions] if isinstance(submissions, (str, Path)) else list(submissions)
     hide = tuple(dict.fromkeys(Path(p).resolve() for p in
-                               (repo, output, Path(submissions), references, "/run")))
+                               (repo, output, *sources, references, "/run")))
     env = nbgrader_env({"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(data_dir),
                         **blas_threads(jobs)})
     return Setup(template, output, references, inputs, context, data_dir, hide, env,
@@ -259,44 +310,24 @@ def prepare_setup(submissions, output, jobs=1, data_dir=None, references=None,
                  timeout, cell_timeout, judge.PROBE_TIMEOUT, repo)
 
 
-def autograde_class(submissions, output, jobs=1, data_dir=None, repo=REPO, progress=True,
-                    timeout=SUBMISSION_TIMEOUT, cell_timeout=CELL_TIMEOUT,
-                    limits=None, references=None, dask_scheduler=None, log=print):
-    """Grade every submission in ``submissions``; write OUTPUT/grades.csv and feedback.
+def map_local(jobs, work, setup):
+    """Grade ``work`` (pairs of submission and notebooks to grade) ``jobs`` at a time.
 
-    ``jobs`` submissions are graded at once on this machine, or, with
-    ``dask_scheduler`` (an address such as ``tcp://10.0.0.5:8786``), by the workers of
-    that Dask cluster. Returns the list of :class:`Grade`, sorted by student id.
+    Yields each :class:`Grade` as soon as it is done.
     """
-    subs = intake.discover(submissions)
-    if not subs:
-        raise FileNotFoundError(f"No submission (folder or .zip) in {submissions}.")
-    setup = prepare_setup(submissions, output, jobs, data_dir, references, repo, limits,
-                          timeout, cell_timeout, log)
-    points = maxima(setup.template)
-    where = f"on the Dask cluster at {dask_scheduler}" if dask_scheduler else f"{jobs} at a time"
-    log(f"Grading {len(subs)} submission(s), {where}")
-    grades = []
-    results = (_dask_map(dask_scheduler, subs, setup) if dask_scheduler
-               else _local_map(jobs, subs, setup))
-    for grade in tqdm(results, total=len(subs), desc="submissions", disable=not progress):
-        grades.append(grade)
-    grades.sort(key=lambda g: g.student_id)
-    write_grades(setup.output / "grades.csv", grades, points)
-    merge_class(setup.template, setup.output / "work", setup.output / "course",
-                [g.student_id for g in grades])
-    log(f"Class gradebook for manual grading: {setup.output / 'course'}")
-    return grades
-
-
-def _local_map(jobs, subs, setup):
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grade_submission, s, setup) for s in subs]
-        for future in as_completed(futures):
-            yield future.result()
+        futures = [pool.submit(grade_submission, sub, setup, only) for sub, only in work]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:  # Ctrl-C, or the consumer stopped: stop the rest at once
+            for future in futures:
+                future.cancel()
+            stop_workers()
+            raise
 
 
-def _dask_map(address, subs, setup):
+def map_dask(address, work, setup):
     """Grade on an existing Dask distributed cluster (workers must see the same paths)."""
     try:
         from distributed import Client
@@ -305,8 +336,9 @@ def _dask_map(address, subs, setup):
         raise RuntimeError("--dask-scheduler needs the distributed package: "
                            "pip install 'dask[distributed]'") from error
     with Client(address, timeout="30s") as client:
-        futures = client.map(grade_submission, subs, setup=setup, pure=False,
-                             key=[f"grade-{s.student_id}" for s in subs])
+        futures = [client.submit(grade_submission, sub, setup, only, pure=False,
+                                 key=f"grade-{sub.student_id}-{uuid.uuid4().hex[:8]}")
+                   for sub, only in work]
         for future in dask_completed(futures):
             yield future.result()
 

@@ -157,7 +157,8 @@ def grade(job):
             problems.append(f"feedback failed: {_last_error(fb)}")
     failed = {g: v.problems for nb_v in verdicts.values() for g, v in nb_v.items()
               if not v.passed}
-    return {"scores": scores, "problems": problems, "failed": failed}
+    cell_scores = {nb: {g: v.score for g, v in nb_v.items()} for nb, nb_v in verdicts.items()}
+    return {"scores": scores, "problems": problems, "failed": failed, "cells": cell_scores}
 
 
 def main(argv=None):

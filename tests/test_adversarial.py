@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.autograde import autograde_class
+from grading.course.autograde import autograde_class
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.references import REFERENCES
 from grading.samples import HALF_DONE, all_parts, expected_points, make_submission
@@ -39,7 +39,7 @@ def attacked(tmp_path_factory, cifar_root):
     secrets = [out / "work" / "_template" / "gradebook.db", out / "private" / "context.npz",
                REFERENCES / "manifest.json", REPO / "notebooks" / "knn.ipynb",
                REPO / "cs231n_lib" / "classifiers" / "softmax.py",
-               subs / "complete" / "knn.ipynb"]
+               subs / "complete" / "knn.ipynb", out / "gradebook.db"]
     targets = [out / "work" / "_template" / "gradebook.db", subs / "complete" / "knn.ipynb",
                REPO / "README.md", REFERENCES / "manifest.json",
                out / "work" / "_template" / "nbgrader_config.py",
@@ -52,7 +52,7 @@ def attacked(tmp_path_factory, cifar_root):
     make_submission(subs / "untouched", ())
     before = {str(p): _digest(p) for p in targets}
     grades = autograde_class(subs, out, jobs=2, data_dir=cifar_root, progress=False,
-                             cell_timeout=CELL_TIMEOUT, log=lambda *_: None)
+                             cell_timeout=CELL_TIMEOUT, keep_work=True, log=lambda *_: None)
     after = {str(p): _digest(p) for p in targets}
     forged = [str(p) for p in targets if Path(p).is_file() and b"forged" in Path(p).read_bytes()]
     return {"grades": {g.submission: g for g in grades}, "out": out, "names": names,
@@ -153,9 +153,9 @@ def test_a_kernel_that_dies_costs_only_its_notebook(attacked):
 
 def test_the_class_gradebook_holds_every_students_verdicts(attacked):
     """--jobs 2 graded two submissions at a time: the merged gradebook misses nobody."""
-    from grading.gradebook import class_scores
+    from grading.course.gradebook import class_scores
 
-    merged = class_scores(attacked["out"] / "course")
+    merged = class_scores(attacked["out"])
     grades = attacked["grades"]
     assert set(merged) == set(grades)
     for student, grade in grades.items():

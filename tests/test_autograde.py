@@ -18,9 +18,10 @@ import zipfile
 import pytest
 from nbgrader.api import Gradebook
 
-from grading.autograde import autograde_class, maxima
+from grading.autograde import maxima
+from grading.course.autograde import autograde_class
+from grading.course.gradebook import class_scores
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
-from grading.gradebook import class_scores
 from grading.samples import HALF_DONE, all_parts, expected_points, make_samples, make_submission
 
 pytestmark = pytest.mark.cifar
@@ -86,14 +87,14 @@ def test_feedback_shows_the_verdicts_but_no_check_and_no_grader_cell(samples):
     assert len(code) > 50
     for student in ("complete", "half", "untouched"):
         for nb in NOTEBOOKS:
-            page = out / "feedback" / student / f"{nb}.html"
+            page = out / "feedback" / student / ASSIGNMENT / f"{nb}.html"
             assert page.is_file(), page
             text = _visible_text(page)
             assert "Grader:" in text
             assert "_cs231n_record_facts" not in text
             shown = [line for line in code if line in text]
             assert shown == [], f"{page} shows the checks' code: {shown[:3]}"
-    svm = _visible_text(out / "feedback" / "half" / "svm.html")
+    svm = _visible_text(out / "feedback" / "half" / ASSIGNMENT / "svm.html")
     assert "Grader: 4 / 4 points." in svm
     assert "Grader: 0 / 4 points. What failed:" in svm
     assert "raised NotImplementedError: LinearClassifier.train" in svm
@@ -155,7 +156,7 @@ def test_malformed_submissions_are_graded_for_what_is_there(malformed, submissio
     assert [float(row[nb]) for nb in NOTEBOOKS[1:]] == [0.0] * (len(NOTEBOOKS) - 1)
     assert problem in row["problems"]
     if knn:
-        assert (out / "feedback" / student_id / "knn.html").is_file()
+        assert (out / "feedback" / student_id / ASSIGNMENT / "knn.html").is_file()
 
 
 def test_the_students_own_package_is_what_gets_graded(malformed):
@@ -163,7 +164,7 @@ def test_the_students_own_package_is_what_gets_graded(malformed):
     assert float(rows["only-knn"]["knn"]) == KNN_POINTS > 0
     assert float(rows["own-copy"]["knn"]) == 0
     executed = json.loads(
-        (out / "work/own-copy/autograded/own-copy/assignment1/knn.ipynb").read_text())
+        (out / "autograded/own-copy/assignment1/knn.ipynb").read_text())
     errors = [o for c in executed["cells"] for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert any("write the code for the TODO above" in o["evalue"] for o in errors)
@@ -171,11 +172,11 @@ def test_the_students_own_package_is_what_gets_graded(malformed):
 
 def test_class_gradebook_holds_every_score_for_manual_grading(samples):
     grades, _, out = samples
-    merged = class_scores(out / "course")
+    merged = class_scores(out)
     assert set(merged) == {"complete", "half", "untouched"}
     for student, grade in grades.items():
         assert merged[student] == {nb: grade.scores[nb]["score"] for nb in NOTEBOOKS}
-    with Gradebook(f"sqlite:///{out / 'course' / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         assert gb.find_submission(ASSIGNMENT, "complete").needs_manual_grade
         assert not gb.find_submission(ASSIGNMENT, "untouched").needs_manual_grade
-    assert (out / "course" / "autograded" / "half" / ASSIGNMENT / "svm.ipynb").is_file()
+    assert (out / "autograded" / "half" / ASSIGNMENT / "svm.ipynb").is_file()
