@@ -1,14 +1,29 @@
 """The grading tools' command line: ``python -m grading COMMAND``.
 
-Commands
---------
+The instructor's round trip, on one course folder COURSE:
+
+init COURSE --due WHEN [--timezone TZ] [--lms canvas|gradescope|moodle|folders]
+    Create the course folder: course.toml (due date, late policy, LMS), nbgrader's
+    gradebook and configuration.
+intake COURSE DOWNLOAD [--format F] [--roster CSV] [--use-file-times]
+    Take in an LMS download (zip or folder): every attempt kept, one chosen to grade
+    per student; writes COURSE/intake/report.txt.
+autograde COURSE [--student ID ...] [--notebook NAME ...] [--force] [--jobs N | --dask-scheduler A]
+    Grade what is new or changed (or what is named); each result is committed at once.
+autograde SUBMISSIONS OUTPUT [...]
+    The same in one step for a folder of submissions: OUTPUT becomes the course folder.
+feedback COURSE [--export LMS]
+    Regenerate the feedback after manual grading; --export writes one file per student.
+grades COURSE [--lms canvas|gradescope|moodle|plain]
+    The final grades (late penalties applied) and the file the LMS imports.
+similarity COURSE [--top N]
+    Rank the most similar pairs of students' own code and written answers.
+
+Building the assignment:
+
 release [--check]
-    Build ``assignment1/`` from the sources (``--check``: rebuild in scratch space and
-    fail if the committed folder differs), and the hidden checks' reference outputs
-    (``build/private/references/``, never in the release).
-autograde SUBMISSIONS OUTPUT [--jobs N | --dask-scheduler ADDRESS] [--data-dir DIR]
-          [--expect FILE] [--cell-timeout S] [--timeout S] [--memory GB] [--references DIR]
-    Grade a class; write OUTPUT/grades.csv and OUTPUT/feedback/<id>/<notebook>.html.
+    Build ``assignment1/`` from the sources (``--check``: fail if it is out of date),
+    and the hidden checks' reference outputs (``build/private/references/``).
 run-notebooks OUT [--grading] [--data-dir DIR]
     Execute the five source notebooks into OUT.
 samples OUT
@@ -24,6 +39,7 @@ import sys
 from pathlib import Path
 
 from .coursedir import ASSIGNMENT, CELL_TIMEOUT, NOTEBOOKS, REPO, SUBMISSION_TIMEOUT
+from .intake.model import FORMATS
 
 
 def _positive_int(text):
@@ -43,9 +59,31 @@ def parser():
                    help="fail if regenerating would change assignment1/")
     r.add_argument("--out", type=Path, default=REPO / ASSIGNMENT, help=argparse.SUPPRESS)
 
-    a = sub.add_parser("autograde", help="grade a folder of submissions")
-    a.add_argument("submissions", type=Path, help="one folder or .zip per student")
-    a.add_argument("output", type=Path, help="receives grades.csv and feedback/")
+    c = sub.add_parser("init", help="create a course folder")
+    c.add_argument("course", type=Path)
+    c.add_argument("--due", required=True, metavar="WHEN",
+                   help="due date, e.g. 2026-10-15T23:59 (read in --timezone) or "
+                        "2026-10-15T23:59:00-07:00")
+    c.add_argument("--timezone", default=None, help="IANA name (default America/Los_Angeles)")
+    c.add_argument("--lms", default="canvas", choices=FORMATS,
+                   help="where submissions come from and grades go (default canvas)")
+
+    i = sub.add_parser("intake", help="take in an LMS download")
+    i.add_argument("course", type=Path)
+    i.add_argument("download", type=Path, help="the LMS's zip, or the folder it unzips to")
+    i.add_argument("--format", choices=FORMATS, default=None, help="default: detected")
+    i.add_argument("--roster", type=Path, default=None,
+                   help="the LMS's roster CSV (kept in the course folder for later runs)")
+    i.add_argument("--use-file-times", action="store_true", default=None,
+                   help="take submission times from the files when the LMS gives none")
+
+    a = sub.add_parser("autograde", help="grade what changed in a course folder")
+    a.add_argument("paths", type=Path, nargs="+", metavar="COURSE | SUBMISSIONS OUTPUT")
+    a.add_argument("--student", action="append", default=None, metavar="ID",
+                   help="grade this student again (repeatable)")
+    a.add_argument("--notebook", action="append", default=None, metavar="NAME",
+                   choices=NOTEBOOKS, help="grade this notebook again (repeatable)")
+    a.add_argument("--force", action="store_true", help="grade every submission again")
     a.add_argument("--jobs", type=_positive_int, default=1,
                    help="submissions graded at once (default 1)")
     a.add_argument("--data-dir", type=Path, default=None,
@@ -65,7 +103,24 @@ def parser():
     a.add_argument("--references", type=Path, default=None,
                    help="reference outputs folder (default build/private/references; "
                         "built when missing or out of date)")
+    a.add_argument("--keep-work", action="store_true",
+                   help="keep each submission's scratch folder in COURSE/work/")
     a.add_argument("--no-progress", action="store_true")
+
+    f = sub.add_parser("feedback", help="regenerate feedback after manual grading")
+    f.add_argument("course", type=Path)
+    f.add_argument("--student", action="append", default=None, metavar="ID")
+    f.add_argument("--export", default=None, choices=(*FORMATS, "plain"), metavar="LMS",
+                   help="also write one file per student for upload to this LMS")
+
+    g = sub.add_parser("grades", help="final grades and the LMS import file")
+    g.add_argument("course", type=Path)
+    g.add_argument("--lms", default=None, choices=(*FORMATS, "plain"),
+                   help="default: course.toml's [lms] format")
+
+    m = sub.add_parser("similarity", help="report the most similar pairs of students")
+    m.add_argument("course", type=Path)
+    m.add_argument("--top", type=_positive_int, default=50)
 
     n = sub.add_parser("run-notebooks", help="execute the source notebooks")
     n.add_argument("out", type=Path)
@@ -98,27 +153,75 @@ def cmd_release(args):
     return 0
 
 
-def cmd_autograde(args):
-    from .autograde import autograde_class, format_table, maxima
-    from .sandbox import Limits, SandboxUnavailable
+def cmd_init(args):
+    from .course.config import render_template
+    from .course.folder import init_course
 
-    try:
-        grades = autograde_class(
-            args.submissions, args.output, jobs=args.jobs, data_dir=args.data_dir,
-            progress=not args.no_progress, timeout=args.timeout,
-            cell_timeout=args.cell_timeout, references=args.references,
-            limits=Limits(memory_bytes=int(args.memory * 2**30)),
-            dask_scheduler=args.dask_scheduler)
-    except (FileNotFoundError, SandboxUnavailable) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    points = maxima(args.output.resolve() / "work" / "_template")
+    init_course(args.course, render_template(args.due, args.timezone, args.lms))
+    print(f"Course folder {args.course} created. Check {args.course / 'course.toml'} "
+          f"(due date, late policy, LMS), then: python -m grading intake {args.course} DOWNLOAD")
+    return 0
+
+
+def cmd_intake(args):
+    from .course.intake import intake_download
+
+    intake_download(args.course, args.download, args.format, args.roster, args.use_file_times)
+    return 0
+
+
+def cmd_autograde(args):
+    from .autograde import format_table, maxima
+    from .course.autograde import autograde_class, autograde_course, state_grades
+    from .sandbox import Limits
+
+    if len(args.paths) > 2:
+        raise UsageError("autograde takes COURSE, or SUBMISSIONS OUTPUT; got "
+                         f"{len(args.paths)} paths")
+    options = {"jobs": args.jobs, "data_dir": args.data_dir, "progress": not args.no_progress,
+                   "timeout": args.timeout, "cell_timeout": args.cell_timeout,
+                   "references": args.references, "keep_work": args.keep_work,
+                   "limits": Limits(memory_bytes=int(args.memory * 2**30)),
+                   "dask_scheduler": args.dask_scheduler}
+    if len(args.paths) == 2:
+        submissions, course = args.paths
+        autograde_class(submissions, course, **options)
+    else:
+        course = args.paths[0]
+        autograde_course(course, students=args.student, notebooks=args.notebook,
+                         force=args.force, **options)
+    grades = state_grades(course)
+    points = maxima(course.resolve() / "work" / "_template")
     print(format_table(grades, points))
-    slowest = max(grades, key=lambda g: g.seconds)
-    print(f"grades: {args.output / 'grades.csv'}; feedback: {args.output / 'feedback'}; "
-          f"slowest submission {slowest.student_id}: {slowest.seconds:.1f} s")
+    print(f"grades: {course / 'grades.csv'}; feedback: {course / 'feedback'}; "
+          f"gradebook for manual grading: {course / 'gradebook.db'}")
     if args.expect:
         return _check_expected(grades, json.loads(args.expect.read_text()))
+    return 0
+
+
+def cmd_feedback(args):
+    from .course.feedback import export_feedback, regenerate_feedback
+
+    regenerate_feedback(args.course, students=args.student)
+    if args.export:
+        where = export_feedback(args.course, args.export, args.course / "exports" / "feedback")
+        print(f"Feedback for upload: {where}")
+    return 0
+
+
+def cmd_grades(args):
+    from .course.grades import export_grades
+
+    export_grades(args.course, args.lms)
+    return 0
+
+
+def cmd_similarity(args):
+    from .course.similarity import course_similarity
+
+    out = course_similarity(args.course, top=args.top)
+    print(f"Similarity report: {out}")
     return 0
 
 
@@ -158,11 +261,30 @@ def cmd_samples(args):
     return 0
 
 
+class UsageError(ValueError):
+    pass
+
+
 def main(argv=None):
+    from .course.config import ConfigError
+    from .course.folder import CourseError
+    from .sandbox import SandboxUnavailable
+
     args = parser().parse_args(argv)
-    command = {"release": cmd_release, "autograde": cmd_autograde,
-               "run-notebooks": cmd_run_notebooks, "samples": cmd_samples}[args.command]
-    return command(args)
+    command = {"release": cmd_release, "autograde": cmd_autograde, "init": cmd_init,
+               "intake": cmd_intake, "feedback": cmd_feedback, "grades": cmd_grades,
+               "similarity": cmd_similarity, "run-notebooks": cmd_run_notebooks,
+               "samples": cmd_samples}[args.command]
+    try:
+        return command(args)
+    except (CourseError, ConfigError, UsageError, SandboxUnavailable,
+            FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nStopped. Every submission graded so far is committed; run the same "
+              "command again to go on from there.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

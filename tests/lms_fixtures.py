@@ -16,7 +16,7 @@ import io
 import re
 import shutil
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import nbformat
 NOTEBOOKS = ("knn", "svm", "softmax", "two_layer_net", "features")
 SUBMIT_ZIP = "assignment1_submission.zip"
 PACKAGE_FILES = ("cs231n_lib/__init__.py", "cs231n_lib/classifiers/k_nearest_neighbor.py")
+DEFAULT_TIME = datetime(2026, 10, 1, tzinfo=timezone.utc)  # for students without a time
 LONG_LAST = "Wolfeschlegelsteinhausenbergerdorff" * 5 + "-Featherstonehaugh-Cholmondeley"
 
 
@@ -49,7 +50,6 @@ class Student:
     upload: str = "zip"
     resubmitted: tuple = ()  # files uploaded twice (Canvas names the second "knn-1.ipynb")
     history: tuple = ()  # Gradescope: times of earlier submissions
-    extra: dict = field(default_factory=dict)
 
     @property
     def full_name(self):
@@ -122,7 +122,8 @@ def _resubmitted_notebook(data):
 
 
 def _zip_write(zf, name, data, when=None):
-    info = zipfile.ZipInfo(name, date_time=(when or datetime(2026, 10, 1)).timetuple()[:6])
+    when = when or DEFAULT_TIME.replace(tzinfo=None)
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     info.flag_bits |= 0x800  # UTF-8 names
     zf.writestr(info, data)
@@ -188,7 +189,7 @@ def _gradescope_files(zf, folder, student):
 
 
 def _ruby_time(when):
-    utc = when.astimezone(timezone.utc)
+    utc = (when or DEFAULT_TIME).astimezone(timezone.utc)
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f") + "000 Z"
 
 
@@ -230,7 +231,7 @@ def folders_download(dest, students, zipped=()):
 
 def _local(student):
     """The naive local time zip entries store (the submission time, as UTC wall time)."""
-    when = student.submitted_at or datetime(2026, 10, 1, tzinfo=timezone.utc)
+    when = student.submitted_at or DEFAULT_TIME
     return when.astimezone(timezone.utc).replace(tzinfo=None)
 
 

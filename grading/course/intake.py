@@ -170,7 +170,7 @@ def course_roster(course, config):
     path = config.lms.roster or (Path(course) / "intake" / "roster.csv")
     if not Path(path).is_file():
         return None
-    return read_roster(path)
+    return read_roster(path, timezone=config.assignment.timezone.key)
 
 
 def resolver(records, roster=None):
@@ -226,7 +226,8 @@ def intake_download(course, download, fmt=None, roster=None, use_file_times=None
     with locked(course, "intake"):
         if roster:
             shutil.copyfile(roster, course / "intake" / "roster.csv")
-        the_roster = read_roster(roster) if roster else course_roster(course, config)
+        the_roster = (read_roster(roster, timezone=config.assignment.timezone.key) if roster
+                      else course_roster(course, config))
         records = load_records(course)
         files_times = config.lms.use_file_times if use_file_times is None else use_file_times
         with staging_dir(course) as staging:

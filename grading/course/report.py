@@ -48,8 +48,8 @@ def intake_report(course, records, download, added, roster, policy_problems, dea
         unknown = [f"{sid}: {clean(r.get('name', ''))} (LMS id {clean(r['lms_id'])})"
                    for sid, r in sorted(students.items()) if not r.get("on_roster")]
         _section(lines, "Not on the roster (graded; left out of the LMS grades file)", unknown)
-        handed = {r["lms_id"] for r in students.values()} | {
-            r.get("email", "") for r in students.values()}
+        handed = ({r["lms_id"] for r in students.values()}
+                  | {r.get("email", "") for r in students.values()}) - {""}
         missing = [f"{clean(e.name)} ({clean(e.lms_id)}{', ' + clean(e.email) if e.email else ''})"
                    for e in roster.students if e.lms_id not in handed and e.email not in handed]
         _section(lines, "On the roster, no submission", missing)

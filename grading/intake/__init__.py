@@ -1,9 +1,17 @@
 """Intake: submissions in, whatever shape they arrive in (the first stage of grading).
 
-:mod:`~grading.intake.unpack` turns one student's folder or zip into a clean
-submission folder, with every problem in words.
+- :mod:`~grading.intake.lms` reads an LMS download (Canvas, Gradescope, Moodle, or a
+  folder per student) into :class:`~grading.intake.model.Attempt` objects;
+- :mod:`~grading.intake.roster` reads the LMS's roster CSV;
+- :mod:`~grading.intake.unpack` turns one attempt (a folder or a zip) into a clean
+  submission folder, with every problem in words.
 """
 
+from .lms import detect_format, read_download
+from .model import FORMATS, Attempt, Download, Roster, RosterEntry
+from .roster import read_roster
 from .unpack import DROPPED, VALID_ID, Submission, discover, prepare, student_id_for
 
-__all__ = ["DROPPED", "VALID_ID", "Submission", "discover", "prepare", "student_id_for"]
+__all__ = ["DROPPED", "FORMATS", "VALID_ID", "Attempt", "Download", "Roster", "RosterEntry",
+           "Submission", "detect_format", "discover", "prepare", "read_download",
+           "read_roster", "student_id_for"]

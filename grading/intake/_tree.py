@@ -7,7 +7,8 @@ nothing is ever written outside the reader's staging folder:
 - a member whose path is absolute or holds ``..`` is skipped, with a problem;
 - a symbolic link (in a folder, or a zip member with the link mode bits) is skipped,
   with a problem, and never followed;
-- ``__MACOSX/`` resource forks and ``.DS_Store`` files are skipped silently.
+- ``__MACOSX/`` resource forks and ``.DS_Store`` files are skipped silently;
+- names are read in Unicode's composed form (NFC), whatever the zip or disk stored.
 
 Folders that wrap the whole download (``submissions/``, Gradescope's
 ``assignment_123_export/``) are looked through: entry paths start below them.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -156,7 +158,7 @@ class Tree:
                                          "or not a regular file")
                     continue
                 info = path.stat()
-                yield Entry((*rel, name), info.st_size, info.st_mtime, path=path)
+                yield Entry(_nfc((*rel, name)), info.st_size, info.st_mtime, path=path)
 
     def _walk_zip(self):
         for info in self._zip.infolist():
@@ -173,7 +175,12 @@ class Tree:
                 continue
             if any(p in JUNK for p in parts):
                 continue
-            yield Entry(tuple(parts), info.file_size, info.date_time, member=info)
+            yield Entry(_nfc(parts), info.file_size, info.date_time, member=info)
+
+
+def _nfc(parts):
+    """Names in composed form: macOS writes "Zoë" decomposed, rosters do not."""
+    return tuple(unicodedata.normalize("NFC", p) for p in parts)
 
 
 def _decode_name(info):
