@@ -33,6 +33,7 @@ demo: data
 	CS231N_RUN_EXTENSION=0 $(PY) -m grading run-notebooks $(DEMO_OUT)/notebooks
 	$(PY) -m grading release
 	$(PY) -m grading samples $(DEMO_OUT)/samples
+	rm -rf $(DEMO_OUT)/grades  # a fresh course folder: the demo grades every sample
 	$(PY) -m grading autograde $(DEMO_OUT)/samples/submissions $(DEMO_OUT)/grades \
 		--jobs 2 --expect $(DEMO_OUT)/samples/expected.json
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the grading package
 
-from grading.autograde import autograde_class
+from grading.course.autograde import autograde_class
 from grading.samples import make_samples
 
 TARGET_SECONDS = 45.0

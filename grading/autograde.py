@@ -81,7 +81,8 @@ def check_data_dir(data_dir):
     from cs231n_lib.data import find_batches_dir
 
     batches = find_batches_dir(data_dir)  # raises FileNotFoundError with the fix
-    return batches.parent
+    # Absolute: the kernels run in the submission's scratch folder, not in this one.
+    return batches.parent.resolve()
 
 
 def _stamp(*parts):

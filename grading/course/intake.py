@@ -136,13 +136,22 @@ def selected(course):
             continue
         when = chosen["submitted_at"]
         roster = rec.get("roster") or {}
+        problems = list(chosen.get("problems", []))
+        if student_id != rec["lms_id"]:
+            problems.insert(0, _renamed(rec["lms_id"], student_id))
         out[student_id] = Entry(
             student_id, rec["lms_id"], rec.get("name", ""), attempt_path(course / chosen["dir"]),
             chosen.get("label", ""), chosen["fingerprint"],
             datetime.fromisoformat(when) if when else None, rec.get("email", ""),
-            roster.get("first_name", ""), roster.get("last_name", ""),
-            list(chosen.get("problems", [])))
+            roster.get("first_name", ""), roster.get("last_name", ""), problems)
     return out
+
+
+def _renamed(lms_id, student_id):
+    if student_id_for(lms_id) == lms_id:
+        return (f"another student already has the id {lms_id!r}: graded as {student_id!r}")
+    return (f"{lms_id!r} is not a valid student id (letters, digits, '_', '-' and '.', "
+            f"starting with a letter or digit): graded as {student_id!r}")
 
 
 def staging_dir(course):
