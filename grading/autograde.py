@@ -260,6 +260,7 @@ def grade_submission(sub, setup, only=None):
         judge.clear_facts(run)
         write_kernelspec(course, run, setup)
         job = {"course": str(course), "student_id": sub.student_id, "notebooks": present,
+               "parent": os.getpid(),  # the worker ends with this process (a killed run)
                "run": str(run), "references": str(setup.references),
                "inputs": str(setup.inputs), "context": str(setup.context),
                "hide": [str(p) for p in setup.hide],

@@ -27,8 +27,8 @@ import os
 import signal
 import sys
 
-__all__ = ["Limits", "SandboxUnavailable", "available", "isolate_network", "main",
-           "sandbox_command"]
+__all__ = ["Limits", "SandboxUnavailable", "available", "die_with_parent", "isolate_network",
+           "main", "sandbox_command"]
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -282,6 +282,28 @@ def _try_sandbox():
         return None
     lines = result.stderr.strip().splitlines()
     return lines[-1] if lines else f"the sandbox launcher exited with {result.returncode}"
+
+
+def die_with_parent(parent=None) -> bool:
+    """Have the kernel SIGKILL this process when the thread that started it ends.
+
+    A grading run stopped by SIGKILL cleans nothing up: without this its workers, and
+    the kernels and probes they start in their own sessions, would go on grading (and
+    writing into the scratch folders the next run uses) for nobody.
+
+    Parameters
+    ----------
+    parent : int, optional
+        The pid that started this process. When given, returns False if it is no
+        longer the parent: it died before the request took effect.
+
+    Returns
+    -------
+    bool
+        False when the parent is already gone (the caller should stop), else True.
+    """
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    return parent is None or os.getppid() == parent
 
 
 def isolate_network() -> None:
@@ -633,6 +655,7 @@ def main(argv=None) -> int:
     except _SetupError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return SETUP_FAILED
+    die_with_parent()  # after the namespaces: a change of credentials would clear it
     parent_alive, launcher_alive = os.pipe()
     blocked = (*FORWARDED_SIGNALS, signal.SIGALRM)
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)

@@ -165,6 +165,8 @@ def main(argv=None):
     job_path = Path((argv or sys.argv[1:])[0])
     sandbox.isolate_network()  # first, while the process has a single thread
     job = json.loads(job_path.read_text())
+    if not sandbox.die_with_parent(job.get("parent")):  # the grading run was stopped
+        return 1
     outcome = grade(job)
     (Path(job["course"]) / "result.json").write_text(json.dumps(outcome, indent=1))
     return 0

@@ -124,7 +124,7 @@ def test_manual_grade_and_comment_show_for_that_student_only(graded):
     knn = _text(_page(course, "complete", "knn"))
     assert COMMENT in knn
     assert "Written response (Score: 1.5 / 2.0)" in knn
-    assert "Manual points (written answers, graded by the TAs)1.5" in knn.replace("\n", "")
+    assert "Manual points (graded by the TAs)1.5" in knn.replace("\n", "")
     assert "2 written answer(s) of this notebook, worth 4 points, wait for a TA" in knn
     for student in ("half", "untouched"):
         assert COMMENT not in _text(_page(course, student, "knn"))

@@ -129,7 +129,7 @@ def summary_markdown(notebook, points, penalty, name, student_id, label):
         f"Graded attempt: {md_text(label or 'unnamed')}.", "",
         "| | Points |", "|:--|--:|",
         f"| Automatic points (test cells) | {_n(mine['auto'])} |",
-        f"| Manual points (written answers, graded by the TAs) | {_n(mine['manual'])} |",
+        f"| Manual points (graded by the TAs) | {_n(mine['manual'])} |",
         f"| This notebook | {_n(mine['auto'] + mine['manual'])} / {_n(mine['max'])} |",
         f"| Whole submission, before the late penalty | {_n(earned)} / {_n(most)} |",
         f"| Late penalty | {_percent(penalty)} |",
