@@ -649,13 +649,17 @@ def main(argv=None) -> int:
         The command's exit code (128 + N if signal N killed it), 70 if the sandbox
         could not be set up.
     """
+    parent = os.getppid()
     opts = _parse_args(argv)
     try:
         scratch = _set_up(opts)
     except _SetupError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return SETUP_FAILED
-    die_with_parent()  # after the namespaces: a change of credentials would clear it
+    # After the namespaces (a change of credentials would clear it).
+    if not die_with_parent(parent):
+        print("sandbox: the process that started the launcher has ended", file=sys.stderr)
+        return SETUP_FAILED
     parent_alive, launcher_alive = os.pipe()
     blocked = (*FORWARDED_SIGNALS, signal.SIGALRM)
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)

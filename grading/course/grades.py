@@ -22,11 +22,11 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from ..coursedir import ASSIGNMENT, NOTEBOOKS
 from .config import load_config
+from .feedback import late_penalties, submission_points
 from .folder import locked, require_course
 from .gradebook import open_gradebook
 from .intake import course_roster, load_records, resolver
@@ -55,46 +55,30 @@ class FinalGrade:
         return round(self.raw - self.penalty, 2)
 
 
-def notebook_points(submitted):
-    """{"auto", "manual", "max", "pending"} of one nbgrader SubmittedNotebook."""
-    auto = manual = pending = 0.0
-    for grade in submitted.grades:
-        if grade.cell.cell_type == "code":
-            auto += grade.score
-        else:
-            manual += grade.score
-            pending += grade.max_score if grade.needs_manual_grade else 0.0
-    return {"auto": auto, "manual": manual, "max": submitted.max_score, "pending": pending}
-
-
 def collect(course, config):
     """:class:`FinalGrade` of every student with a graded submission, penalties applied."""
     from nbgrader.api import MissingEntry
 
-    from .intake import choose
-
     records = load_records(course)
     roster = course_roster(course, config)
-    _, deadlines = choose(course, records, config, roster)
+    penalties = late_penalties(course)
     out = []
     with open_gradebook(course) as gb:
         for student_id, rec in sorted(records["students"].items()):
             try:
-                submission = gb.find_submission(ASSIGNMENT, student_id)
+                points = submission_points(gb, student_id)
             except MissingEntry:
                 continue
-            points = {nb.name: notebook_points(nb) for nb in submission.notebooks}
+            penalty = penalties.get(student_id) or late_penalties(course, [student_id])[
+                student_id]
             raw = sum(p["auto"] + p["manual"] for p in points.values())
-            chosen = next((a for a in rec["attempts"] if a["dir"] == rec.get("selected")), {})
-            when = chosen.get("submitted_at")
-            penalty = deadlines.penalty(student_id, datetime.fromisoformat(when) if when else None)
-            grade = FinalGrade(student_id, rec["lms_id"], rec.get("name", ""), points, raw,
-                               penalty.fraction, penalty.reason,
-                               on_roster=rec.get("on_roster", roster is None))
-            for nb in submission.notebooks:
-                nb.late_submission_penalty = round(
-                    (points[nb.name]["auto"] + points[nb.name]["manual"]) * penalty.fraction, 4)
-            out.append(grade)
+            out.append(FinalGrade(student_id, rec["lms_id"], rec.get("name", ""), points, raw,
+                                  penalty.fraction, penalty.reason,
+                                  on_roster=rec.get("on_roster", roster is None)))
+            submission = gb.find_submission(ASSIGNMENT, student_id)
+            for nb in submission.notebooks:  # so that formgrader and nbgrader export agree
+                earned = points[nb.name]["auto"] + points[nb.name]["manual"]
+                nb.late_submission_penalty = round(earned * penalty.fraction, 4)
         gb.db.commit()
     return out, records, roster
 
