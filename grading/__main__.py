@@ -205,7 +205,8 @@ def cmd_feedback(args):
 
     regenerate_feedback(args.course, students=args.student)
     if args.export:
-        where = export_feedback(args.course, args.export, args.course / "exports" / "feedback")
+        where = export_feedback(args.course, args.export, args.course / "exports" / "feedback",
+                                regenerate=False)
         print(f"Feedback for upload: {where}")
     return 0
 
