@@ -118,27 +118,29 @@ def entered(formgrader):
 
 
 @pytest.fixture(scope="module")
-def regraded(course, formgrader, entered, env, cifar_root):
+def regraded(course, formgrader, entered, env, cifar_root, tmp_path_factory):
     """``autograde COURSE --force`` while formgrader runs, and formgrader read meanwhile."""
     log = course / "log" / "autograde.log"
     logged = len(log.read_text().splitlines())
+    output = tmp_path_factory.mktemp("force") / "output.txt"
     command = [sys.executable, "-m", "grading", "autograde", str(course), "--force",
                "--jobs", "2", "--data-dir", str(cifar_root), "--no-progress"]
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + CLI_TIMEOUT
     reads = 0
-    try:
-        while proc.poll() is None:  # a TA keeps browsing while the grader commits
-            formgrader.submissions(ASSIGNMENT)
-            formgrader.get_grade(entered["written"])
-            reads += 1
-            time.sleep(1)
-        out, err = proc.communicate(timeout=CLI_TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with open(output, "w") as out:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            while proc.poll() is None and time.monotonic() < deadline:
+                formgrader.submissions(ASSIGNMENT)  # a TA browses while the grader commits
+                formgrader.get_grade(entered["written"])
+                reads += 1
+                time.sleep(1)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
             proc.wait()
-    return {"returncode": proc.returncode, "output": out + err, "reads": reads,
+    return {"returncode": proc.returncode, "output": output.read_text(), "reads": reads,
             "logged": log.read_text().splitlines()[logged:]}
 
 
@@ -226,6 +228,8 @@ def test_grader_run_beside_formgrader_keeps_what_the_ta_entered(formgrader, ente
         KNN_TESTS[OVERRIDDEN], OVERRIDE)
     grades, _ = _cells(formgrader, COMPLETE)
     assert {g: grades[g]["auto_score"] for g in KNN_TESTS} == KNN_TESTS
+    (row,) = [r for r in formgrader.submissions(ASSIGNMENT) if r["student"] == COMPLETE]
+    assert row["code_score"] == sum(KNN_TESTS.values()) - KNN_TESTS[OVERRIDDEN] + OVERRIDE
     untouched, _ = _cells(formgrader, UNTOUCHED)
     assert {g: untouched[g]["auto_score"] for g in KNN_TESTS} == dict.fromkeys(KNN_TESTS, 0.0)
 

@@ -126,16 +126,30 @@ def _commit_notebook(nb, verdicts, source):
             grade.needs_manual_grade = False
         elif not entered:
             if grade.name in grades:  # answered: waits for a person; unanswered: 0
-                grade.auto_score, needs = grades[grade.name]
-                grade.needs_manual_grade = bool(needs)
+                auto, needs = grades[grade.name]
             elif verdicts:  # handed in, but nbgrader has no record of it: a person looks
-                grade.auto_score, grade.needs_manual_grade = None, True
+                auto, needs = None, True
             else:  # not handed in
-                grade.auto_score, grade.needs_manual_grade = 0.0, False
+                auto, needs = 0.0, False
+            _set_unless_graded(grade, auto, bool(needs))
     for comment in nb.comments:
         touched |= bool(comment.manual_comment)
         comment.auto_comment = comments.get(comment.name)
     return touched
+
+
+def _set_unless_graded(grade, auto, needs):
+    """Set a written answer's automatic state, unless a person graded it meanwhile.
+
+    One UPDATE whose WHERE re-checks the manual score in the database: a TA saving a
+    grade in formgrader between our read and our write keeps it, flag included.
+    """
+    from nbgrader.api import Grade
+    from sqlalchemy.orm import object_session
+
+    object_session(grade).query(Grade).filter(
+        Grade.id == grade.id, Grade.manual_score.is_(None), Grade.extra_credit.is_(None),
+    ).update({"auto_score": auto, "needs_manual_grade": needs}, synchronize_session=False)
 
 
 def class_scores(course):
