@@ -79,3 +79,27 @@ def cifar_root(tmp_path_factory, shared_archive):
     assert result.returncode == 0, result.stderr
     assert "Done:" in result.stdout
     return dest
+
+
+@pytest.fixture(scope="session")
+def graded_samples(tmp_path_factory, cifar_root):
+    """The demo's three submissions graded once into a course folder.
+
+    Graded on a local Dask cluster, as ``--dask-scheduler`` would. Returns
+    ``({submission: Grade}, expected points, course folder)``. Tests that change the
+    course folder work on a copy (``shutil.copytree``: a course folder is movable).
+    """
+    from distributed import LocalCluster
+
+    from grading.course.autograde import autograde_class
+    from grading.samples import make_samples
+
+    root = tmp_path_factory.mktemp("samples")
+    expected = make_samples(root / "submissions")
+    out = root / "out"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        grades = autograde_class(root / "submissions", out, jobs=2, data_dir=cifar_root,
+                                 progress=False, dask_scheduler=cluster.scheduler_address,
+                                 log=lambda *_: None)
+    return {g.submission: g for g in grades}, expected, out

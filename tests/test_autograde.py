@@ -1,9 +1,10 @@
 """Autograding a class end to end with nbgrader, on the real data in grading mode.
 
-Two classes are graded once each (module fixtures): the demo's three generated
-submissions (complete, half-completed, untouched), on a local Dask cluster as
-``--dask-scheduler`` would, and a class of malformed submissions built from the
-complete one, kept to the kNN notebook so that it is quick, with ``--jobs 2``.
+Two classes are graded once each: the demo's three generated submissions
+(complete, half-completed, untouched), on a local Dask cluster as
+``--dask-scheduler`` would (``graded_samples`` in conftest.py, shared), and a class
+of malformed submissions built from the complete one, kept to the kNN notebook so
+that it is quick, with ``--jobs 2``.
 """
 
 from __future__ import annotations
@@ -22,24 +23,14 @@ from grading.autograde import maxima
 from grading.course.autograde import autograde_class
 from grading.course.gradebook import class_scores
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
-from grading.samples import HALF_DONE, all_parts, expected_points, make_samples, make_submission
+from grading.samples import HALF_DONE, all_parts, expected_points, make_submission
 
 pytestmark = pytest.mark.cifar
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory, cifar_root):
-    from distributed import LocalCluster
-
-    root = tmp_path_factory.mktemp("samples")
-    expected = make_samples(root / "submissions")
-    out = root / "out"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        grades = autograde_class(root / "submissions", out, jobs=2, data_dir=cifar_root,
-                                 progress=False, dask_scheduler=cluster.scheduler_address,
-                                 log=lambda *_: None)
-    return {g.submission: g for g in grades}, expected, out
+def samples(graded_samples):
+    return graded_samples
 
 
 def _rows(out):

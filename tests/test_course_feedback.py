@@ -1,6 +1,7 @@
 """Feedback after manual grading, and its export for the LMS, on one graded class.
 
-The demo's three submissions are graded once (module fixture); then a TA's grade and
+The demo's three submissions, graded once for the session (``graded_samples``), are
+copied into a course folder of this module's; then a TA's grade and
 comment go into the gradebook through nbgrader's API, one attempt gets a late time
 under a per-day policy, a student gets a hostile name, a grader fact cell is slipped
 into an autograded notebook, and the feedback is rendered again once.
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import zipfile
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
 
-from grading.course.autograde import autograde_class
 from grading.course.config import load_config
 from grading.course.feedback import export_feedback, regenerate_feedback, submission_points
 from grading.course.gradebook import open_gradebook
@@ -24,7 +25,6 @@ from grading.course.intake import load_records, save_records
 from grading.course.policy import Deadlines
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.judge import fact_cell_source
-from grading.samples import make_samples
 
 pytestmark = pytest.mark.cifar
 
@@ -68,12 +68,9 @@ def _leak_fact_cell(course):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, cifar_root):
-    root = tmp_path_factory.mktemp("feedback")
-    make_samples(root / "submissions")
-    course = root / "course"
-    autograde_class(root / "submissions", course, jobs=2, data_dir=cifar_root,
-                    progress=False, log=lambda *_: None)
+def graded(tmp_path_factory, graded_samples):
+    course = tmp_path_factory.mktemp("feedback") / "course"
+    shutil.copytree(graded_samples[2], course, symlinks=True)
     with open_gradebook(course) as gb:
         gb.find_grade(WRITTEN, "knn", ASSIGNMENT, "complete").manual_score = 1.5
         gb.find_comment(WRITTEN, "knn", ASSIGNMENT, "complete").manual_comment = COMMENT

@@ -2,9 +2,9 @@
 
 Every course here is made and graded once (module fixtures) by ``python -m grading``
 run as an instructor runs it: ``init``, ``intake`` of an LMS download written exactly as
-the LMS lays it out (:mod:`tests.lms_fixtures`), ``autograde``, ``grades``. Each fixture
-records what each step printed and left behind, and the tests check those records, so
-a later step (or test) changing the folder cannot hide what an earlier one did.
+the LMS lays it out (:mod:`tests.lms_fixtures`), ``autograde``, ``grades``. The fixtures
+that take one course through several steps record what each step printed and left
+behind, and the tests check those records: a later step cannot hide an earlier one.
 
 The submissions are the generated samples kept to the kNN notebook (the other four
 deleted): the complete one must earn exactly the kNN points its test cells promise
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,6 +67,7 @@ def grading(*args, check=True):
 
 
 def autograde(course, data_dir, *options):
+    """``autograde COURSE`` two at a time, as CI's two cores allow; what it printed."""
     return grading("autograde", course, "--jobs", 2, "--data-dir", data_dir,
                    "--no-progress", *options).stdout
 
@@ -77,27 +80,43 @@ def log_lines(course):
 
 
 def read_csv(path):
+    """The rows of a CSV file as lists of cells, the header first."""
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.reader(f))
 
 
 def rows_by_id(path, key="student_id"):
+    """{row[key]: row} of a CSV file with a header."""
     with open(path, newline="", encoding="utf-8") as f:
         return {row[key]: row for row in csv.DictReader(f)}
 
 
 def student_ids(course):
     """{LMS id: course student id} from ``intake/students.json``."""
-    import json
-
     records = json.loads((Path(course) / "intake" / "students.json").read_text())
     return {rec["lms_id"]: sid for sid, rec in records["students"].items()}
 
 
-def init(course, lms, due=DUE):
-    grading("init", course, "--due", due.strftime("%Y-%m-%dT%H:%M"), "--timezone", TIMEZONE,
-            "--lms", lms)
-    return Path(course)
+# Every course folder of this module: its LMS format.
+COURSES = {"canvas": "canvas", "gradescope": "gradescope", "moodle": "moodle",
+           "folders": "folders", "incremental": "canvas", "killed": "folders"}
+
+
+@pytest.fixture(scope="module")
+def new_courses(tmp_path_factory):
+    """{name: course folder} of :data:`COURSES`, made by ``init`` two at a time.
+
+    ``init`` generates the assignment with nbgrader (about 10 s of one core); CI has two.
+    """
+    root = tmp_path_factory.mktemp("courses")
+
+    def init(name):
+        grading("init", root / name, "--due", DUE.strftime("%Y-%m-%dT%H:%M"), "--timezone",
+                TIMEZONE, "--lms", COURSES[name])
+        return name, root / name
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(init, COURSES))
 
 
 def knn_only(dest, done, note=None):
@@ -147,14 +166,21 @@ class LmsCourse:
                 "moodle": str(student.moodle_id), "folders": student.full_name}[self.fmt]
 
 
-# How late the complete submission is, where the LMS records a time; the penalty is
-# 10% of the points per started day after the 15 minutes' grace.
-LATE = {"gradescope": (timedelta(hours=20), "20 hours", 1, 10),
-        "moodle": (timedelta(days=1, hours=6), "1 day 6 hours", 2, 20)}
+# How late the complete submission is where the LMS records a time (Gradescope's
+# :created_at:, Moodle's worksheet), in words and in started days after the 15 minutes'
+# grace; the penalty is 10% of the points per day.
+LATE = {"gradescope": (timedelta(hours=20), "20 hours", 1),
+        "moodle": (timedelta(days=1, hours=6), "1 day 6 hours", 2)}
+
+
+def penalty_percent(fmt):
+    """The late penalty the complete submission must get (none without a time)."""
+    return 10 * LATE[fmt][2] if fmt in LATE else 0
 
 
 def lms_students(fmt, sources):
-    late = LATE.get(fmt, (timedelta(hours=20),))[0]
+    """Zoë (complete, late), a stranger (untouched, a long name) and Rosa (absent)."""
+    late = LATE[fmt][0] if fmt in LATE else timedelta(hours=20)  # only zip entry times
     zoe = fx.Student("Zoë", "O'Brien", sources["complete"], 31000, 7700100, "S100",
                      "zoe@example.edu", submitted_at=DUE + late, late=True,
                      history=(DUE - timedelta(days=1),))
@@ -190,12 +216,12 @@ def write_download(fmt, root, handed_in, roster_students):
 
 
 @pytest.fixture(scope="module", params=["canvas", "gradescope", "moodle", "folders"])
-def lms(request, tmp_path_factory, sources, cifar_root):
+def lms(request, tmp_path_factory, sources, new_courses, cifar_root):
     fmt = request.param
     root = tmp_path_factory.mktemp(fmt)
     zoe, stranger, absent = lms_students(fmt, sources)
     download, roster = write_download(fmt, root, [zoe, stranger], [zoe, absent])
-    course = init(root / "course", fmt)
+    course = new_courses[fmt]
     if fmt == "canvas":
         toml = course / "course.toml"
         toml.write_text(toml.read_text().replace('grades_column = "Assignment 1"',
@@ -211,7 +237,9 @@ def test_intake_report_lists_what_needs_a_look(lms):
     report = lms.intake
     zoe, stranger = lms.sid(lms.zoe), lms.sid(lms.stranger)
     assert (lms.course / "intake" / "report.txt").is_file()
-    assert f"Intake into course: {lms.fmt} download, " in report
+    read = 3 if lms.fmt == "folders" else 2  # Zoë's folder and zip are two attempts
+    assert (f"Intake into {lms.course.name}: {lms.fmt} download, {read} attempt(s) read, "
+            f"{read} new, 0 already here.") in report
     not_on_roster = report.split("Not on the roster (graded; left out of the LMS grades "
                                  "file) (1):\n")[1].splitlines()[0]
     assert not_on_roster.startswith(f"  - {stranger}: ")
@@ -219,9 +247,10 @@ def test_intake_report_lists_what_needs_a_look(lms):
     assert "… (LMS id " in not_on_roster  # the long name is cut short
     assert "On the roster, no submission (1):\n  - Rosa Absent (" in report
     if lms.fmt in LATE:
-        _, after, days, percent = LATE[lms.fmt]
+        _, after, days = LATE[lms.fmt]
         assert (f"Late (1):\n  - {zoe}: submitted {after} after the due date of 15 Oct 2026 "
-                f"23:59 PDT: {days} day{'s' if days > 1 else ''} late, -{percent}%\n") in report
+                f"23:59 PDT: {days} day{'s' if days > 1 else ''} late, "
+                f"-{penalty_percent(lms.fmt)}%\n") in report
     else:
         label = {"canvas": "Canvas", "folders": "Folder"}[lms.fmt]
         assert f"{label} downloads carry no submission times: late days cannot be computed" \
@@ -256,8 +285,7 @@ def test_complete_earns_every_knn_point_and_untouched_none(lms):
 def expected_lms_file(lms):
     """The rows the LMS must import: Zoë (late penalty applied) and Rosa (0)."""
     zoe, rosa = lms.zoe, lms.absent
-    percent = LATE[lms.fmt][3] if lms.fmt in LATE else 0
-    total = lms_export.safe_cell(KNN_POINTS * (1 - percent / 100))
+    total = lms_export.safe_cell(KNN_POINTS * (1 - penalty_percent(lms.fmt) / 100))
     if lms.fmt == "canvas":
         return [[*lms_export.CANVAS_COLUMNS, CANVAS_COLUMN],
                 ["    Points Possible", "", "", "", "", "100"],
@@ -269,7 +297,7 @@ def expected_lms_file(lms):
         return [["Name", "SID", "Email", "Score"],
                 [zoe.full_name, zoe.sid, zoe.email, total],
                 [rosa.full_name, rosa.sid, rosa.email, "0"]]
-    if lms.fmt == "moodle":
+    if lms.fmt == "moodle":  # '-: the worksheet's "-" (no grade yet) behind the formula guard
         return [list(lms_export.MOODLE_COLUMNS),
                 [f"Participant {zoe.moodle_id}", zoe.full_name, zoe.email, total, "100",
                  "'-", ""],
@@ -280,21 +308,19 @@ def expected_lms_file(lms):
             ["", rosa.full_name, rosa.email, "0"]]
 
 
-def _docstring_header(fmt):
-    """The header :mod:`grading.course.lms_export` documents for ``fmt`` (whitespace joined)."""
-    doc = " ".join(lms_export.__doc__.split())
-    return {"canvas": "Student, ID, SIS User ID, SIS Login ID, Section, <column>",
-            "gradescope": "Name, SID, Email, Score",
-            "moodle": "Identifier, Full name, Email address, Grade, Maximum Grade, "
-                      "Last modified (grade), Feedback comments",
-            "folders": "student_id, name, email, <column or total>"}[fmt], doc
+# The headers grading.course.lms_export's docstring gives for each LMS's import.
+DOCUMENTED = {"canvas": "Student, ID, SIS User ID, SIS Login ID, Section, <column>",
+              "gradescope": "Name, SID, Email, Score",
+              "moodle": "Identifier, Full name, Email address, Grade, Maximum Grade, "
+                        "Last modified (grade), Feedback comments",
+              "folders": "student_id, name, email, <column or total>"}
 
 
 def test_lms_file_is_exactly_what_the_lms_imports(lms):
     path = lms.course / "exports" / f"{lms.fmt}_grades.csv"
     lines = read_csv(path)
-    header, doc = _docstring_header(lms.fmt)
-    assert f"``{header}``" in doc
+    header = DOCUMENTED[lms.fmt]
+    assert f"``{header}``" in " ".join(lms_export.__doc__.split())
     documented = [c.replace("<column>", CANVAS_COLUMN).replace("<column or total>",
                                                                 "Assignment 1")
                   for c in header.split(", ")]
@@ -306,7 +332,7 @@ def test_lms_file_is_exactly_what_the_lms_imports(lms):
 
 def test_final_grades_apply_the_late_penalty(lms):
     zoe = rows_by_id(lms.course / "exports" / "final_grades.csv")[lms.sid(lms.zoe)]
-    percent = LATE[lms.fmt][3] if lms.fmt in LATE else 0
+    percent = penalty_percent(lms.fmt)
     assert float(zoe["knn_auto"]) == float(zoe["before_penalty"]) == KNN_POINTS
     assert float(zoe["late_penalty"]) == pytest.approx(KNN_POINTS * percent / 100)
     assert float(zoe["total"]) == pytest.approx(KNN_POINTS * (1 - percent / 100))
@@ -352,6 +378,7 @@ def enter_manual_grades(course, entered):
 
 
 def state_times(course):
+    """{file name: modification time in ns} of ``COURSE/state/*.json``."""
     return {p.name: p.stat().st_mtime_ns for p in (Path(course) / "state").glob("*.json")}
 
 
@@ -363,7 +390,7 @@ def snapshot(course, students, printed, log_before):
 
 
 @pytest.fixture(scope="module")
-def incremental(tmp_path_factory, sources, cifar_root):
+def incremental(tmp_path_factory, sources, new_courses, cifar_root):
     """A Canvas course graded, graded by hand, then graded again four ways."""
     root = tmp_path_factory.mktemp("incremental")
     zoe = fx.Student("Zoë", "O'Brien", sources["complete"], 31000, 7700100)
@@ -371,7 +398,7 @@ def incremental(tmp_path_factory, sources, cifar_root):
     first = fx.canvas_download(root / "first.zip", [zoe, ann])
     again = dataclasses.replace(zoe, source=sources["resubmitted"], late=True)
     second = fx.canvas_download(root / "second.zip", [again, ann], first_attachment=800001)
-    course = init(root / "course", "canvas")
+    course = new_courses["incremental"]
     grading("intake", course, first)
     autograde(course, cifar_root)
     students = ["31000", "31001"]
@@ -455,6 +482,7 @@ def processes_of(course):
 
 
 def wait_for(condition, timeout, what):
+    """Poll ``condition()`` every 0.1 s; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -463,13 +491,13 @@ def wait_for(condition, timeout, what):
 
 
 @pytest.fixture(scope="module")
-def killed(tmp_path_factory, sources, cifar_root):
+def killed(tmp_path_factory, sources, new_courses, cifar_root):
     """Three students; the first run is killed after one is committed, then resumed."""
     root = tmp_path_factory.mktemp("killed")
     klass = root / "class"
     for name, source in (("alice", "complete"), ("bob", "complete"), ("carol", "untouched")):
         shutil.copytree(sources[source], klass / name)
-    course = init(root / "course", "folders")
+    course = new_courses["killed"]
     grading("intake", course, klass)
     facts = {"course": course}
     with open(root / "first-run.log", "w") as out:
