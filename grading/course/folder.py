@@ -34,7 +34,7 @@ COURSE_FILE = "course.toml"
 LOCK_FILE = ".lock"
 # Folders nbgrader must not copy into the students' submitted or feedback folders.
 IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "intake", "state",
-           "exports", "log", "work", "private", "inputs"]
+           "exports", "log", "work", "private", "inputs", "exchange"]
 
 NBGRADER_CONFIG = """\
 # Written by `python -m grading init`: nbgrader's configuration of this course folder.
@@ -44,6 +44,9 @@ import os
 c = get_config()
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "cs231n-assignment1"
+# Submissions come from the LMS, not nbgrader's exchange; a folder of the course's
+# own keeps formgrader from warning about an unwritable system-wide one.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 c.CourseDirectory.ignore = {ignored!r}
 c.Autograde.exclude_overwriting = {{{assignment!r}: {protected!r}}}
 {disabled}"""
