@@ -143,6 +143,18 @@ class FormgraderClient:
         return self.request("POST", "/api/shutdown")
 
 
+def jupyter_env(home):
+    """nbgrader's and the server's environment: the venv first on PATH, ``grading``
+    importable, no user configuration; ``home`` (a folder) holds IPython's and
+    Jupyter's runtime files."""
+    from grading.coursedir import REPO, nbgrader_env
+
+    home = Path(home)
+    return nbgrader_env({"PYTHONPATH": str(REPO), "JUPYTER_NO_CONFIG": "1",
+                         "IPYTHONDIR": str(home / "ipython"),
+                         "JUPYTER_RUNTIME_DIR": str(home / "runtime")})
+
+
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -26,9 +26,9 @@ import pytest
 
 from grading.course.autograde import autograde_class
 from grading.course.formgrader import REASON
-from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO, nbgrader_env
+from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.samples import all_parts, graded_cells, make_submission
-from tests.formgrader_server import running_formgrader
+from tests.formgrader_server import jupyter_env, running_formgrader
 
 pytestmark = pytest.mark.cifar
 
@@ -81,10 +81,7 @@ def _grades_csv(course):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """The server's and the command line's environment: grading importable, no user config."""
-    home = tmp_path_factory.mktemp("jupyter-home")
-    return nbgrader_env({"PYTHONPATH": str(REPO), "JUPYTER_NO_CONFIG": "1",
-                         "IPYTHONDIR": str(home / "ipython"),
-                         "JUPYTER_RUNTIME_DIR": str(home / "runtime")})
+    return jupyter_env(tmp_path_factory.mktemp("jupyter-home"))
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,13 @@ from grading.course.formgrader import (
     REASON,
     disable_autograde,
 )
-from grading.coursedir import REPO, nbgrader_env, run_nbgrader
-from tests.formgrader_server import FormgraderClient, FormgraderError, running_formgrader
+from grading.coursedir import run_nbgrader
+from tests.formgrader_server import (
+    FormgraderClient,
+    FormgraderError,
+    jupyter_env,
+    running_formgrader,
+)
 
 ASSIGNMENT, NOTEBOOK, STUDENT = "ps1", "p1", "bitdiddle"
 WRITTEN = "why"  # grade_id of the written answer
@@ -68,10 +73,7 @@ def _answer(path):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """nbgrader's and the server's environment: the venv first on PATH, grading importable."""
-    home = tmp_path_factory.mktemp("jupyter-home")
-    return nbgrader_env({"PYTHONPATH": str(REPO), "JUPYTER_NO_CONFIG": "1",
-                         "IPYTHONDIR": str(home / "ipython"),
-                         "JUPYTER_RUNTIME_DIR": str(home / "runtime")})
+    return jupyter_env(tmp_path_factory.mktemp("jupyter-home"))
 
 
 @pytest.fixture(scope="module")
