@@ -54,6 +54,7 @@ bench: data
 	$(PY) bench/features.py
 	$(PY) bench/bow.py
 	$(PY) bench/grading.py
+	$(PY) bench/course.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache
