@@ -133,7 +133,7 @@ KNN_POINTS = expected_points(all_parts())["knn"]
     ("only-knn", "only-knn", KNN_POINTS, "svm.ipynb is missing: its points are 0"),
     ("bad-json", "bad-json", 0, "knn.ipynb is not a valid notebook"),
     ("no-file", "no-file", KNN_POINTS,
-     "missing cs231n_lib/classifiers/softmax.py: graded with the release's unfinished copy"),
+     "missing cs231n_lib/classifiers/softmax.py: graded with the release's copy"),
     ("nested", "nested", KNN_POINTS, "inside my work/assignment1/, one folder level too deep"),
     ("Zoë Smith (late)", "Zoe_Smith_late", KNN_POINTS, "is not a valid student id"),
     ("own-copy", "own-copy", 0, "svm.ipynb is missing"),

@@ -113,6 +113,7 @@ def test_a_row_missing_from_the_roster_keeps_its_lms_id(tmp_path):
     ("=1+1", "'=1+1"),
     ("+SUM(A1)", "'+SUM(A1)"),
     ("-2+3", "'-2+3"),
+    ("-", "-"),
     ("@cmd", "'@cmd"),
     ("\tx", "'\tx"),
     ("\rx", "'\rx"),

@@ -297,12 +297,12 @@ def expected_lms_file(lms):
         return [["Name", "SID", "Email", "Score"],
                 [zoe.full_name, zoe.sid, zoe.email, total],
                 [rosa.full_name, rosa.sid, rosa.email, "0"]]
-    if lms.fmt == "moodle":  # '-: the worksheet's "-" (no grade yet) behind the formula guard
+    if lms.fmt == "moodle":  # "-": the worksheet's "no grade yet", echoed as it was
         return [list(lms_export.MOODLE_COLUMNS),
                 [f"Participant {zoe.moodle_id}", zoe.full_name, zoe.email, total, "100",
-                 "'-", ""],
+                 "-", ""],
                 [f"Participant {rosa.moodle_id}", rosa.full_name, rosa.email, "0", "100",
-                 "'-", "no submission"]]
+                 "-", "no submission"]]
     return [["student_id", "name", "email", "Assignment 1"],
             [lms.sid(zoe), zoe.full_name, zoe.email, total],
             ["", rosa.full_name, rosa.email, "0"]]

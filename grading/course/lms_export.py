@@ -90,15 +90,15 @@ def safe_cell(value):
 
     A text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
     leading ``'`` (spreadsheets show it as text), unless it is a plain number like
-    ``-3.5``. Numbers are written with at most two decimals; None is a blank; NUL
-    characters are dropped.
+    ``-3.5`` or a lone ``-`` (the LMSs' "no value"). Numbers are written with at most
+    two decimals; None is a blank; NUL characters are dropped.
     """
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _number(float(value))
     text = str(value).replace("\x00", "")
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+    if text.startswith(_FORMULA_START) and text != "-" and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -229,4 +229,5 @@ def _fill_package(dest, release, problems):
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         shown = ", ".join(missing[:5]) + more
-        problems.append(f"missing {shown}: graded with the release's unfinished copy")
+        problems.append(f"missing {shown}: graded with the release's copy (unfinished where "
+                        "the file has work to do)")
