@@ -23,12 +23,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..coursedir import ASSIGNMENT, REPO, make_course, protected_files, run_nbgrader
+from ..autograde import build_template
+from ..coursedir import ASSIGNMENT, REPO, protected_files
 
 COURSE_FILE = "course.toml"
 LOCK_FILE = ".lock"
@@ -82,33 +84,26 @@ def nbgrader_config_text(assignment=ASSIGNMENT):
 def init_course(path, config_text, repo=REPO):
     """Create the course folder ``path`` with ``config_text`` as its course.toml.
 
-    Generates the assignment into it (``nbgrader generate_assignment``), which fills
-    the gradebook with the test cells and the written answers to grade.
+    Generates the assignment (``nbgrader generate_assignment``, into the grading
+    template ``work/_template``) and takes its gradebook, which holds the test cells
+    and the written answers to grade.
     """
     path = Path(path)
     if (path / COURSE_FILE).exists() or (path / "gradebook.db").exists():
         raise CourseError(f"{path} is already a course folder: nothing was changed.")
     if path.exists() and any(path.iterdir()):
         raise CourseError(f"{path} exists and is not empty: choose a new folder for the course.")
-    make_course(path, repo / "notebooks")
-    (path / "nbgrader_config.py").write_text(_plain_config(path))
-    run_nbgrader(path, "generate_assignment", ASSIGNMENT, "--force")
+    # The grading template is generated first; the course takes its assignment from it
+    # (nbgrader's gradebook, before any student), so the notebooks are generated once.
+    template = build_template(path / "work", repo)
+    for name in ("source", "release"):
+        shutil.copytree(template / name, path / name)
+    shutil.copyfile(template / "gradebook.db", path / "gradebook.db")
     (path / "nbgrader_config.py").write_text(nbgrader_config_text())
     (path / COURSE_FILE).write_text(config_text)
     for name in ("intake", "state", "exports", "log"):
         (path / name).mkdir(exist_ok=True)
     return path
-
-
-def _plain_config(path):
-    """The configuration generate_assignment needs (the final one refuses autograde)."""
-    return NBGRADER_CONFIG.format(ignored=IGNORED, assignment=ASSIGNMENT,
-                                  protected=protected_files(), disabled="")
-
-
-def nbgrader_command(path, *args, timeout=None):
-    """Run nbgrader in the course folder with its own configuration."""
-    return run_nbgrader(path, *args, timeout=timeout)
 
 
 @contextmanager
