@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from grading import autograde, feedback, intake
-from grading.coursedir import NOTEBOOKS
+from grading.coursedir import NOTEBOOKS, REPO
 from grading.regions import RegionError, complete_text, find_regions, region_lines, stub_text
 
 MODULE = '''\
@@ -220,3 +220,42 @@ def test_public_notebook_drops_grader_cells_and_adds_each_verdict(tmp_path):
     feedback.public_notebook(path, {"t": passed})
     cells = json.loads(path.read_text())["cells"]
     assert [c["id"] for c in cells] == ["t", "verdict-t"]  # the old verdict is not kept twice
+
+
+def _zip_with(path, members, compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return path
+
+
+def test_a_zip_bomb_is_stopped_and_said(tmp_path, monkeypatch):
+    from grading.intake import unpack
+
+    # 40 MB of zeros compress about 1000 times: skipped before a byte is written.
+    bomb = _zip_with(tmp_path / "bomb.zip", [("knn.ipynb", b"{}"), ("big.bin", bytes(40 << 20))])
+    sub = intake.Submission("bomb", bomb, "bomb")
+    intake.prepare(sub, tmp_path / "out" / "bomb", REPO / "assignment1")
+    assert any("compressed" in p and "zip bomb" in p for p in sub.problems), sub.problems
+    assert not (tmp_path / "out" / "bomb" / "big.bin").exists()
+    # Stored (uncompressed) files count against the total as they are written.
+    monkeypatch.setattr(unpack, "MAX_UNPACKED", 3 << 20)
+    many = _zip_with(tmp_path / "many.zip", [(f"f{i}.bin", bytes(1 << 20)) for i in range(5)],
+                     zipfile.ZIP_STORED)
+    sub = intake.Submission("many", many, "many")
+    intake.prepare(sub, tmp_path / "out" / "many", REPO / "assignment1")
+    assert any("unpacks to more than 3 MB" in p for p in sub.problems), sub.problems
+
+
+def test_too_many_files_or_folders_are_refused(tmp_path, monkeypatch):
+    from grading.intake import unpack
+
+    monkeypatch.setattr(unpack, "MAX_MEMBERS", 10)
+    crowd = _zip_with(tmp_path / "crowd.zip", [(f"f{i}.txt", b"x") for i in range(11)])
+    sub = intake.Submission("crowd", crowd, "crowd")
+    assert intake.prepare(sub, tmp_path / "out" / "crowd", REPO / "assignment1") == []
+    assert any("holds 11 files, more than the 10" in p for p in sub.problems), sub.problems
+    deep = _zip_with(tmp_path / "deep.zip", [("/".join(["d"] * 20) + "/knn.ipynb", b"{}")])
+    sub = intake.Submission("deep", deep, "deep")
+    intake.prepare(sub, tmp_path / "out" / "deep", REPO / "assignment1")
+    assert any("more than 12 folders deep" in p for p in sub.problems), sub.problems

@@ -142,23 +142,62 @@ def prepare(sub, dest, release=REPO / "assignment1"):
     return present
 
 
+# What one student's zip may unpack to. A whole submission with plots in its notebooks
+# is a few MB; these stop a zip bomb long before it fills a disk.
+MAX_UNPACKED = 300 * 2**20  # bytes, all members together
+MAX_MEMBERS = 5000
+MAX_DEPTH = 12  # folder levels inside the zip
+MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
+
+
 def _unzip(path, into, problems):
+    """Unpack a student's zip into ``into``, within the limits above; note what is left out."""
     into.mkdir(parents=True)
     try:
         with zipfile.ZipFile(path) as archive:
-            for member in archive.infolist():
-                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-                if member.filename.startswith("/") or ".." in parts:
-                    problems.append(f"skipped {member.filename!r}: a path outside the submission")
-                    continue
-                if member.is_dir() or any(p in DROPPED for p in parts):
-                    continue
-                target = into.joinpath(*parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                problems.append(f"{path.name} holds {len(members)} files, more than the "
+                                f"{MAX_MEMBERS} a submission may have: nothing unpacked")
+                return
+            budget = MAX_UNPACKED
+            for member in members:
+                budget = _unzip_member(archive, member, into, budget, problems)
+                if budget is None:
+                    return
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as error:
         problems.append(f"{path.name} is not a readable zip file ({error})")
+
+
+def _unzip_member(archive, member, into, budget, problems):
+    """Write one member; return the bytes left to unpack, or None to stop unpacking."""
+    parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+    if member.filename.startswith("/") or ".." in parts:
+        problems.append(f"skipped {member.filename!r}: a path outside the submission")
+        return budget
+    if member.is_dir() or any(p in DROPPED for p in parts):
+        return budget
+    if len(parts) > MAX_DEPTH:
+        problems.append(f"skipped {member.filename[:120]!r}: more than {MAX_DEPTH} folders deep")
+        return budget
+    ratio = member.file_size / max(member.compress_size, 1)
+    if member.file_size > 2**20 and ratio > MAX_RATIO:
+        problems.append(f"skipped {member.filename[:120]!r}: compressed {ratio:.0f} times "
+                        f"(a zip bomb?), more than {MAX_RATIO}")
+        return budget
+    target = into.joinpath(*parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open(member) as src, open(target, "wb") as dst:
+        while block := src.read(1 << 20):  # the sizes a zip declares can lie: count
+            budget -= len(block)
+            if budget < 0:
+                problems.append(f"the zip unpacks to more than {MAX_UNPACKED // 2**20} MB: "
+                                f"unpacking stopped at {member.filename[:120]!r}")
+                dst.close()
+                target.unlink()
+                return None
+            dst.write(block)
+    return budget
 
 
 def _looks_like_root(folder):
