@@ -6,6 +6,8 @@ notebooks); results are committed as the grader commits them, without grading.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from grading.course.config import render_template
@@ -95,3 +97,22 @@ def test_a_second_command_is_refused_while_one_holds_the_lock(course):
 def test_init_refuses_an_existing_course(course):
     with pytest.raises(CourseError, match="already a course folder"):
         init_course(course, render_template())
+
+
+def test_intake_survives_a_name_that_is_not_utf8_and_a_stopped_intake(tmp_path):
+    from grading.course.intake import intake_download, load_records
+
+    course = init_course(tmp_path / "c", render_template(lms="folders"))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    bad = os.path.join(os.fsencode(subs), b"bad\xffname")
+    os.mkdir(bad)
+    with open(os.path.join(bad, b"knn.ipynb"), "w") as f:
+        f.write("{}")
+    # An intake stopped after copying, before saving its records, left this behind.
+    (course / "intake" / "attempts" / "badname" / "1").mkdir(parents=True)
+    report = intake_download(course, subs, fmt="folders", log=lambda *_: None)
+    assert "1 new" in report
+    (rec,) = load_records(course)["students"].values()
+    assert rec["lms_id"] == "bad\ufffdname"
+    assert rec["attempts"][0]["dir"].endswith("badname/2")

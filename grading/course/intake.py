@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..intake import Submission, student_id_for
+from ..intake.model import valid_text
 from ..intake.unpack import DROPPED
 from .state import fingerprint
 
@@ -91,16 +92,20 @@ def _student_for(records, lms_id):
 
 def store_attempt(course, records, attempt):
     """Copy one :class:`~grading.intake.model.Attempt` in; return (student_id, new?)."""
-    student_id = _student_for(records, attempt.lms_id)
+    student_id = _student_for(records, valid_text(attempt.lms_id))
     rec = records["students"][student_id]
-    rec["name"] = attempt.name or rec.get("name", "")
-    rec["email"] = attempt.email or rec.get("email", "")
+    rec["name"] = valid_text(attempt.name) or rec.get("name", "")
+    rec["email"] = valid_text(attempt.email) or rec.get("email", "")
     digest = fingerprint(attempt.files)
     if any(a["fingerprint"] == digest for a in rec["attempts"]):
         return student_id, False
     folder = Path(course) / "intake" / "attempts" / student_id
     folder.mkdir(parents=True, exist_ok=True)
-    number = 1 + max((int(Path(a["dir"]).name) for a in rec["attempts"]), default=0)
+    # Numbers on disk count too: an intake stopped before it saved its records leaves
+    # folders no record names (they are not reused; the next intake copies again).
+    taken = [int(Path(a["dir"]).name) for a in rec["attempts"]]
+    taken += [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
+    number = 1 + max(taken, default=0)
     dest = folder / str(number)
     tmp = folder / f".{number}.new"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -111,7 +116,8 @@ def store_attempt(course, records, attempt):
         "dir": dest.relative_to(course).as_posix(), "fingerprint": digest,
         "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
         "time_source": attempt.time_source, "lms_late": attempt.lms_late,
-        "key": attempt.key, "label": attempt.label, "problems": list(attempt.problems),
+        "key": valid_text(attempt.key), "label": valid_text(attempt.label),
+        "problems": [valid_text(p) for p in attempt.problems],
         "received": datetime.now().astimezone().isoformat(timespec="seconds")})
     return student_id, True
 

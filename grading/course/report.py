@@ -12,12 +12,15 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
+from ..intake.model import valid_text
+
 MAX_SHOWN = 120
 
 
 def clean(text, limit=MAX_SHOWN):
     """``text`` without control or format characters, at most ``limit`` characters."""
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in str(text))
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch
+                   for ch in valid_text(text))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

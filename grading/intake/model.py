@@ -14,6 +14,21 @@ from pathlib import Path
 FORMATS = ("canvas", "gradescope", "moodle", "folders")
 
 
+def valid_text(text):
+    """``text`` that can be written as UTF-8: bytes a file name held that were not
+    UTF-8 become U+FFFD, other lone surrogates a ``\\udXXX`` escape."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:  # undecodable bytes of a file name (os.fsdecode's surrogateescape)
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass
 class Attempt:
     """One hand-in of one student, as the LMS delivered it.
