@@ -185,13 +185,18 @@ def test_formgrader_lists_the_graded_submissions(formgrader):
     assert comments[WRITTEN]["manual_comment"] is None
 
 
-def test_manual_grade_comment_and_override_read_back(formgrader, entered):
+def _assert_ta_entries_kept(formgrader, entered):
+    """The TA's grade of a written answer, comment and override, read back from formgrader."""
     written = formgrader.get_grade(entered["written"])
     assert (written["manual_score"], written["needs_manual_grade"]) == (MANUAL, False)
     assert formgrader.get_comment(entered["comment"])["manual_comment"] == COMMENT
     overridden = formgrader.get_grade(entered["overridden"])
     assert (overridden["auto_score"], overridden["manual_score"]) == (
         KNN_TESTS[OVERRIDDEN], OVERRIDE)
+
+
+def test_manual_grade_comment_and_override_read_back(formgrader, entered):
+    _assert_ta_entries_kept(formgrader, entered)
     (row,) = [r for r in formgrader.submissions(ASSIGNMENT) if r["student"] == COMPLETE]
     assert row["code_score"] == sum(KNN_TESTS.values()) - KNN_TESTS[OVERRIDDEN] + OVERRIDE
 
@@ -217,12 +222,7 @@ def test_grader_run_beside_formgrader_keeps_what_the_ta_entered(formgrader, ente
     assert regraded["returncode"] == 0, regraded["output"]
     assert regraded["reads"] > 0  # formgrader answered while the grader committed
     assert sorted(line.split()[3] for line in regraded["logged"]) == [COMPLETE, UNTOUCHED]
-    written = formgrader.get_grade(entered["written"])
-    assert (written["manual_score"], written["needs_manual_grade"]) == (MANUAL, False)
-    assert formgrader.get_comment(entered["comment"])["manual_comment"] == COMMENT
-    overridden = formgrader.get_grade(entered["overridden"])
-    assert (overridden["auto_score"], overridden["manual_score"]) == (
-        KNN_TESTS[OVERRIDDEN], OVERRIDE)
+    _assert_ta_entries_kept(formgrader, entered)
     grades, _ = _cells(formgrader, COMPLETE)
     assert {g: grades[g]["auto_score"] for g in KNN_TESTS} == KNN_TESTS
     (row,) = [r for r in formgrader.submissions(ASSIGNMENT) if r["student"] == COMPLETE]
