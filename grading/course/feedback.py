@@ -30,7 +30,7 @@ from ..coursedir import ASSIGNMENT, NOTEBOOKS
 from ..feedback import GRADER_KEY
 from .folder import CourseError, locked, require_course
 from .gradebook import open_gradebook
-from .intake import course_roster, load_records, resolver, selected
+from .intake import course_deadlines, course_roster, load_records, selected
 from .lms_export import feedback_upload_name
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
@@ -81,15 +81,9 @@ def late_penalties(course, students=()):
     From course.toml, the extensions file and the attempt's time, as intake computes it.
     """
     from .config import load_config
-    from .policy import Deadlines, read_extensions
 
     config = load_config(course)
-    extensions = {}
-    if config.lms.extensions:
-        extensions, _ = read_extensions(
-            config.lms.extensions, resolver(load_records(course), course_roster(course, config)),
-            config.assignment.timezone)
-    deadlines = Deadlines(config, extensions)
+    deadlines, _ = course_deadlines(config, load_records(course), course_roster(course, config))
     times = {sid: entry.submitted_at for sid, entry in selected(course).items()}
     return {sid: deadlines.penalty(sid, times.get(sid)) for sid in {*times, *students}}
 

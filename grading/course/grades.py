@@ -61,7 +61,7 @@ def collect(course, config):
 
     records = load_records(course)
     roster = course_roster(course, config)
-    penalties = late_penalties(course)
+    penalties = late_penalties(course, records["students"])
     out = []
     with open_gradebook(course) as gb:
         for student_id, rec in sorted(records["students"].items()):
@@ -69,8 +69,7 @@ def collect(course, config):
                 points = submission_points(gb, student_id)
             except MissingEntry:
                 continue
-            penalty = penalties.get(student_id) or late_penalties(course, [student_id])[
-                student_id]
+            penalty = penalties[student_id]
             raw = sum(p["auto"] + p["manual"] for p in points.values())
             out.append(FinalGrade(student_id, rec["lms_id"], rec.get("name", ""), points, raw,
                                   penalty.fraction, penalty.reason,

@@ -203,16 +203,23 @@ def resolver(records, roster=None):
     return resolve
 
 
-def choose(course, records, config, roster=None):
-    """Choose each student's graded attempt under the course's policy; return problems."""
-    from .policy import Deadlines, choose_attempt, read_extensions
+def course_deadlines(config, records, roster=None):
+    """(Deadlines, problems): course.toml's policy with the extensions file, if any."""
+    from .policy import Deadlines, read_extensions
 
     extensions, problems = {}, []
     if config.lms.extensions:
         extensions, problems = read_extensions(config.lms.extensions,
                                                resolver(records, roster),
                                                config.assignment.timezone)
-    deadlines = Deadlines(config, extensions)
+    return Deadlines(config, extensions), problems
+
+
+def choose(course, records, config, roster=None):
+    """Choose each student's graded attempt under the course's policy; return problems."""
+    from .policy import choose_attempt
+
+    deadlines, problems = course_deadlines(config, records, roster)
     for student_id, rec in records["students"].items():
         if not rec["attempts"]:
             continue
