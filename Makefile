@@ -11,7 +11,7 @@ SHARED_ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.xz
 DATA_SOURCE := $(if $(wildcard $(SHARED_ARCHIVE)),--from $(SHARED_ARCHIVE),)
 DEMO_OUT ?= build/demo
 
-.PHONY: demo release test lint data bench venv clean
+.PHONY: demo release test lint data bench venv clean red-team
 
 # Re-run the install whenever pyproject.toml changes; otherwise do nothing.
 $(STAMP): pyproject.toml
@@ -58,3 +58,8 @@ bench: data
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache
+
+# Grade the red-team class (tests/attacks.py) and print what happened to each attack:
+# the table of README's security section, also written to build/red-team.md.
+red-team: data
+	CI=1 $(PY) -m pytest -q -s tests/test_adversarial.py -k red_team_report

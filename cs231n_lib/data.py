@@ -5,6 +5,11 @@ training batches ``data_batch_1`` .. ``data_batch_5``, one ``test_batch`` and
 ``batches.meta``. Each batch is a pickled dict whose ``data`` entry is a uint8
 array of shape (10000, 3072): the 1024 red values of an image, then its 1024
 green values, then its 1024 blue values (channel-major order).
+
+While grading, the notebooks read a copy of the data whose ``test_batch`` has its
+labels withheld: every test label is :data:`WITHHELD_LABEL` (-1), the batch says so
+with the key ``labels_withheld``, and :func:`are_test_labels_withheld` tells a notebook.
+The grader scores the test predictions itself.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from ._validation import check_positive_int, check_rng
 __all__ = [
     "BATCHES_FOLDER",
     "CIFAR10_CLASSES",
+    "WITHHELD_KEY",
+    "WITHHELD_LABEL",
+    "WITHHELD_NOTE",
+    "are_test_labels_withheld",
     "default_data_dir",
     "find_batches_dir",
     "get_cifar10_data",
@@ -49,6 +58,14 @@ TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 META_FILE = "batches.meta"
 IMAGE_SHAPE = (32, 32, 3)
+
+#: The label of every test image while grading, when the test labels are withheld.
+WITHHELD_LABEL = -1
+#: The key of a batch dict that marks its labels as withheld (all :data:`WITHHELD_LABEL`).
+WITHHELD_KEY = "labels_withheld"
+#: What the notebooks print instead of a test accuracy when the labels are withheld.
+WITHHELD_NOTE = ("test labels are withheld while grading: the grader scores these "
+                 "predictions itself")
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,11 +122,23 @@ def find_batches_dir(root=None):
     raise FileNotFoundError(_missing_message(root))
 
 
-def _get(d, key):
+_REQUIRED = object()
+
+
+def _get(d, key, default=_REQUIRED):
     """Look ``key`` up in a batch dict whose keys may be str or bytes (Python 2 pickles)."""
     if key in d:
         return d[key]
-    return d[key.encode("ascii")]
+    if default is _REQUIRED or key.encode("ascii") in d:
+        return d[key.encode("ascii")]
+    return default
+
+
+def _load_batch(path):
+    """The dict pickled in a batch file (instructor data: the official files or a copy)."""
+    with open(path, "rb") as f:
+        # latin1 is what decodes the Python 2 strings of the official release.
+        return pickle.load(f, encoding="latin1")
 
 
 def read_batch(path):
@@ -125,10 +154,10 @@ def read_batch(path):
     data : ndarray of shape (N, 3072), dtype uint8
         One image a row, channel-major (all red values, then green, then blue).
     labels : ndarray of shape (N,), dtype int64
+        In ``0 <= labels < 10``; all :data:`WITHHELD_LABEL` (-1) in a batch whose
+        labels are withheld (see :func:`are_test_labels_withheld`).
     """
-    with open(path, "rb") as f:
-        # latin1 is what decodes the Python 2 strings of the official release.
-        batch = pickle.load(f, encoding="latin1")
+    batch = _load_batch(path)
     data = np.asarray(_get(batch, "data"))
     labels = np.asarray(_get(batch, "labels"), dtype=np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
@@ -139,7 +168,30 @@ def read_batch(path):
         )
     if labels.shape != (data.shape[0],):
         raise ValueError(f"{path}: {data.shape[0]} images but {labels.shape[0]} labels.")
+    if _get(batch, WITHHELD_KEY, False):
+        labels = np.full(data.shape[0], WITHHELD_LABEL, dtype=np.int64)
     return data, labels
+
+
+def are_test_labels_withheld(root=None):
+    """Whether the test labels are withheld, as they are while grading.
+
+    The autograder's copy of the data keeps the test images but not their labels:
+    every test label the loaders return is then :data:`WITHHELD_LABEL` (-1), and a
+    notebook prints :data:`WITHHELD_NOTE` instead of a test accuracy. The grader
+    scores the test predictions itself. The validation labels are always there.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        Where the data is, as in :func:`load_cifar10`.
+
+    Returns
+    -------
+    bool
+    """
+    batch = _load_batch(find_batches_dir(root) / TEST_BATCH)
+    return bool(_get(batch, WITHHELD_KEY, False))
 
 
 def _to_images(data, dtype):
@@ -166,6 +218,7 @@ def load_cifar10(root=None, dtype=np.float64):
         Labels in ``0 <= y < 10``; :data:`CIFAR10_CLASSES` names them.
     X_test : ndarray of shape (10000, 32, 32, 3)
     y_test : ndarray of shape (10000,), dtype int64
+        All :data:`WITHHELD_LABEL` (-1) while grading (see :func:`are_test_labels_withheld`).
     """
     folder = find_batches_dir(root)
     parts = [read_batch(folder / name) for name in TRAIN_BATCHES]
@@ -195,6 +248,7 @@ def load_cifar10_subsample(num_training=5000, num_test=500, root=None, dtype=np.
     y_train : ndarray of shape (num_training,), dtype int64
     X_test : ndarray of shape (num_test, 3072)
     y_test : ndarray of shape (num_test,), dtype int64
+        All :data:`WITHHELD_LABEL` (-1) while grading (see :func:`are_test_labels_withheld`).
     """
     X_train, y_train, X_test, y_test = load_cifar10(root, dtype=np.uint8)
     num_training = check_positive_int(num_training, "num_training", 1, len(X_train))
@@ -246,7 +300,8 @@ def get_cifar10_data(
     dict
         ``X_train`` (num_training, D), ``y_train`` (num_training,), and likewise
         ``X_val``/``y_val``, ``X_test``/``y_test``, ``X_dev``/``y_dev``; with
-        ``subtract_mean``, also ``mean_image`` of shape (3072,).
+        ``subtract_mean``, also ``mean_image`` of shape (3072,). While grading
+        ``y_test`` is all :data:`WITHHELD_LABEL` (see :func:`are_test_labels_withheld`).
     """
     rng = check_rng(rng)
     # Load as uint8 and convert split by split: the float copy of all 60,000 images
@@ -291,7 +346,8 @@ def get_cifar10_images(num_training=49000, num_validation=1000, num_test=1000, r
     dict
         ``X_train`` of shape (num_training, 32, 32, 3) with pixel values 0..255,
         ``y_train`` of shape (num_training,), and likewise ``X_val``/``y_val``
-        and ``X_test``/``y_test``.
+        and ``X_test``/``y_test``. While grading ``y_test`` is all
+        :data:`WITHHELD_LABEL` (see :func:`are_test_labels_withheld`).
     """
     out = {}
     for name, (images, labels) in _splits(num_training, num_validation, num_test, root).items():

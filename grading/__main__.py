@@ -173,7 +173,7 @@ def cmd_intake(args):
 def cmd_autograde(args):
     from .autograde import format_table, maxima
     from .course.autograde import autograde_class, autograde_course, state_grades
-    from .sandbox import Limits
+    from .isolation import Limits
 
     if len(args.paths) > 2:
         raise UsageError("autograde takes COURSE, or SUBMISSIONS OUTPUT; got "
@@ -269,7 +269,7 @@ class UsageError(ValueError):
 def main(argv=None):
     from .course.config import ConfigError
     from .course.folder import CourseError
-    from .sandbox import SandboxUnavailable
+    from .isolation import SandboxUnavailable
 
     args = parser().parse_args(argv)
     command = {"release": cmd_release, "autograde": cmd_autograde, "init": cmd_init,

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import intake, integrity, judge, sandbox
+from . import intake, integrity, isolation, judge
 from .coursedir import (
     ASSIGNMENT,
     CELL_TIMEOUT,
@@ -47,9 +47,14 @@ from .coursedir import (
     run_nbgrader,
     write_config,
 )
+from .grading_data import grading_dataset
 from .references import REFERENCES, ensure_references
 
 TEMPLATE = "_template"  # not a valid student id, so it never collides with one
+MAX_BLAS_THREADS = 8  # well under the sandbox's process limit (Limits.processes)
+# What the kernels and probes get of the grader's environment (nothing else).
+KERNEL_ENV = ("CS231N_GRADING", "CS231N_DATA_DIR", "MPLBACKEND", "OMP_NUM_THREADS",
+              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass
@@ -72,7 +77,7 @@ def blas_threads(jobs):
     Without them each kernel's BLAS starts a thread per core, and N kernels on N cores
     fight over them: the training loops run 5-10x slower.
     """
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    threads = str(max(1, min(MAX_BLAS_THREADS, (os.cpu_count() or 1) // jobs)))
     return dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), threads)
 
 
@@ -161,23 +166,29 @@ def stop_workers():
 
 
 def _run_worker(course, env, timeout, repo=REPO):
-    """Run the worker in its own session; kill the whole group (kernels too) on timeout."""
+    """Run the worker in its own session; kill it on timeout (its pid namespace with it).
+
+    Its output goes to ``worker.log``, not to a pipe: nothing the submission starts can
+    hold this process waiting for the end of a pipe.
+    """
     command = [sys.executable, "-m", "grading.worker", str(Path(course) / "job.json")]
-    with subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, errors="replace",
-                          start_new_session=True) as proc:
+    log_path = Path(course) / "worker.log"
+    with open(log_path, "wb") as log, subprocess.Popen(
+            command, cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True) as proc:
         RUNNING.add(proc.pid)
         try:
-            log, _ = proc.communicate(timeout=timeout)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+            os.killpg(proc.pid, signal.SIGKILL)  # the worker's pid 1 too: all of it ends
+            proc.wait()
             return None, f"grading stopped after {timeout} s: the submission runs too long"
         finally:
             RUNNING.discard(proc.pid)
     result = Path(course) / "result.json"
     if proc.returncode != 0 or not result.is_file():
-        last = (log or "").strip().splitlines()[-1:] or ["no output"]
+        text = log_path.read_bytes()[-4000:].decode("utf-8", "replace")
+        last = text.strip().splitlines()[-1:] or ["no output"]
         return None, f"the grader crashed (exit {proc.returncode}): {last[0][:300]}"
     return json.loads(result.read_text()), None
 
@@ -191,35 +202,38 @@ class Setup:
     references: Path
     inputs: Path
     context: Path
-    data_dir: Path
-    hide: tuple
+    data_dir: Path  # the kernels' copy of the dataset (grading_data: test labels withheld)
     env: dict
-    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    limits: isolation.Limits = field(default_factory=isolation.Limits)
     timeout: int = SUBMISSION_TIMEOUT
     cell_timeout: int = CELL_TIMEOUT
     probe_timeout: int = judge.PROBE_TIMEOUT
     repo: Path = REPO
+    keep_work: bool = False  # keep what the submission left in its scratch folders
+
+
+def kernel_env(setup):
+    """The variables kernels and probes get: :data:`KERNEL_ENV`, from the class's setup."""
+    return {name: setup.env[name] for name in KERNEL_ENV if name in setup.env}
 
 
 def write_kernelspec(course, run, setup):
     """The course's ``cs231n-sandbox`` kernel: ipykernel started by the sandbox launcher.
 
-    Its only writable folder is ``run`` (a copy of the submission); the gradebook, the
-    other submissions, the references and the repository are hidden; the environment,
-    the dataset and the kernel's connection file are read-only.
+    Its only writable folder is ``run`` (the submission's scratch copy); it sees the
+    Python environment and the dataset read-only, its connection file, and nothing
+    else of the machine (no gradebook, other submission, reference or repository).
     """
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    argv = sandbox.sandbox_command(
-        kernel, run, hide=setup.hide, limits=setup.limits, share_network=True,
-        expose=[sys.prefix, setup.data_dir, course / "runtime"])
-    # jupyter_client may write the connection file anywhere (often /tmp, which the
-    # sandbox replaces): expose that one file, read-only, wherever it is.
-    argv[argv.index("--"):argv.index("--")] = ["--expose", "{connection_file}"]
+    argv = isolation.sandbox_command(
+        kernel, run, limits=setup.limits, share_network=True, env=kernel_env(setup),
+        # jupyter_client may write the connection file anywhere: that one file is shown.
+        expose=[setup.data_dir, "{connection_file}"])
     spec = course / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (sandboxed for grading)",
-        "language": "python", "env": {"PYTHONPATH": str(setup.repo)},
+        "language": "python",
     }, indent=1))
     (course / "runtime").mkdir(exist_ok=True)
 
@@ -255,16 +269,14 @@ def grade_submission(sub, setup, only=None):
     grade.problems = list(sub.problems)
     if present:
         _restore_notebooks(submitted, present, setup.repo / ASSIGNMENT, grade)
-        run = course / "run"
-        shutil.copytree(submitted, run, symlinks=True)
-        judge.clear_facts(run)
+        run = course / "run"  # a tmpfs of the worker's, holding a copy of ``submitted``
         write_kernelspec(course, run, setup)
         job = {"course": str(course), "student_id": sub.student_id, "notebooks": present,
                "parent": os.getpid(),  # the worker ends with this process (a killed run)
                "run": str(run), "references": str(setup.references),
                "inputs": str(setup.inputs), "context": str(setup.context),
-               "hide": [str(p) for p in setup.hide],
-               "probe_expose": [sys.prefix, str(setup.repo / "grading")],
+               "submitted": str(submitted), "env": kernel_env(setup),
+               "keep_scratch": setup.keep_work,
                "limits": asdict(setup.limits), "probe_timeout": setup.probe_timeout}
         (course / "job.json").write_text(json.dumps(job, indent=1))
         env = {**setup.env, "JUPYTER_PATH": str(course),
@@ -281,35 +293,26 @@ def grade_submission(sub, setup, only=None):
     return grade
 
 
-def prepare_setup(submissions, output, jobs=1, data_dir=None, references=None,
+def prepare_setup(output, jobs=1, data_dir=None, references=None,
                   repo=REPO, limits=None, timeout=SUBMISSION_TIMEOUT,
-                  cell_timeout=CELL_TIMEOUT, log=print):
-    """Everything shared by the class: template, references, probe inputs, sandbox paths.
-
-    ``submissions``: the folder (or folders) the submissions came from, hidden from
-    student code like ``output``.
-    """
-    reason = sandbox.available()
+                  cell_timeout=CELL_TIMEOUT, log=print, keep_work=False):
+    """Everything shared by the class: template, references, probe inputs, environment."""
+    reason = isolation.available()
     if reason:
-        raise sandbox.SandboxUnavailable(reason)
+        raise isolation.SandboxUnavailable(reason)
     output = Path(output).resolve()
     data_dir = check_data_dir(data_dir)
     output.mkdir(parents=True, exist_ok=True)
     log(f"Generating the assignment into {output / 'work' / TEMPLATE}")
     template = build_template(output / "work", repo)
     references = ensure_references(Path(references or REFERENCES).resolve(), repo, log=log)
-    inputs, context = class_inputs(data_dir, output)
-    # Student code never sees these (the sandbox hides them): the repository with the
-    # solutions, every grading output, the other submissions, the reference outputs,
-    # and /run, whose sockets (a Docker daemon's, say) would answer a root process.
-    sources = [submissions] if isinstance(submissions, (str, Path)) else list(submissions)
-    hide = tuple(dict.fromkeys(Path(p).resolve() for p in
-                               (repo, output, *sources, references, "/run")))
-    env = nbgrader_env({"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(data_dir),
+    inputs, context = class_inputs(data_dir, output)  # the real labels: trusted side only
+    kernel_data = grading_dataset(data_dir, output)  # for student code: test labels withheld
+    env = nbgrader_env({"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(kernel_data),
                         **blas_threads(jobs)})
-    return Setup(template, output, references, inputs, context, data_dir, hide, env,
-                 limits or sandbox.Limits(),
-                 timeout, cell_timeout, judge.PROBE_TIMEOUT, repo)
+    return Setup(template, output, references, inputs, context, kernel_data, env,
+                 limits or isolation.Limits(),
+                 timeout, cell_timeout, judge.PROBE_TIMEOUT, repo, keep_work)
 
 
 def map_local(jobs, work, setup):

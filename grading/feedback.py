@@ -6,6 +6,12 @@ notebooks. In that copy the cells the grader inserted to record notebook facts
 markdown cell with the grader's verdict: the points, and for a failed cell each check
 that failed and why. A visible test can pass in the notebook while a hidden check
 fails; the verdict says which one cost the points.
+
+The copy is also what formgrader shows the TAs (it becomes the course's ``autograded/``),
+so everything the student wrote or printed in it is made safe to render first
+(:func:`grading.sanitize.sanitize_notebook`): these pages open with the TA's Jupyter
+session. The pages nbgrader renders from it get a Content-Security-Policy that runs no
+script (:func:`protect_pages`, from :mod:`grading.sanitize`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,11 @@ from __future__ import annotations
 import html
 
 import nbformat
+
+from .sanitize import protect_pages, sanitize_notebook
+
+__all__ = ["GRADER_KEY", "is_grader_cell", "protect_pages", "public_notebook",
+           "verdict_markdown"]
 
 GRADER_KEY = "grader"  # metadata.cs231n.grader on the cells the grader inserts
 
@@ -32,7 +43,11 @@ def verdict_markdown(verdict):
 
 
 def public_notebook(path, verdicts):
-    """Rewrite the notebook at ``path`` for students; return how many verdicts were added."""
+    """Rewrite the notebook at ``path`` for students and TAs; return how many verdicts were added.
+
+    The grader's cells go, each verdict goes below its test cell, and the whole notebook,
+    verdicts included, is sanitized (:func:`~grading.sanitize.sanitize_notebook`).
+    """
     nb = nbformat.read(path, as_version=4)
     cells, added = [], 0
     for cell in nb.cells:
@@ -47,5 +62,6 @@ def public_notebook(path, verdicts):
             cells.append(note)
             added += 1
     nb.cells = cells
+    sanitize_notebook(nb)
     nbformat.write(nb, path)
     return added

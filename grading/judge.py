@@ -4,10 +4,10 @@
   and labels, validation images: ``OUTPUT/inputs/``, which probes may read) and the
   judging context (validation and test labels, the reference cross-validation of the
   kNN notebook: ``OUTPUT/private/context.npz``, which they may not).
-- :func:`run_probes` runs :mod:`grading.probe` in the sandbox on a copy of the student's
-  package, one process per notebook, then once per test cell for any check a crash or
-  a timeout left without an answer, so a crash costs only the cells it hits.
-- :func:`judge_cells` compares the probe's arrays with the reference outputs, applies
+- :func:`run_probes` runs the hidden checks here, with the student's package in a
+  sandboxed server (:mod:`grading.probe`); a check that crashes it or runs too long
+  costs only itself.
+- :func:`judge_cells` compares the checks' arrays with the reference outputs, applies
   the judges of :mod:`grading.checks` and of the recorded notebook facts, and returns a
   :class:`Verdict` per test cell.
 
@@ -18,26 +18,21 @@ size cap and ``allow_pickle=False``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import sandbox
+from . import isolation, probe
 from .checks import CHECKS, COURSE_KS, FACT_JUDGES, FACTS, checks_for
-from .probe import IMPORTED
 from .references import load_reference
 
 PROBE_TIMEOUT = 120  # seconds a single check may run
-POLL_SECONDS = 0.2
+PROBE_BUDGET = 600  # seconds all the checks of a submission may run
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_FACTS_BYTES = 2**20
 FACTS_DIR = ".cs231n_facts"
@@ -107,68 +102,95 @@ def load_context(path):
 # ----------------------------------------------------------------------------- probes
 
 
-def _probe_once(package, scratch, inputs_dir, grade_ids, env, timeout, hide, expose, limits):
-    """One sandboxed probe process on a fresh copy of ``package``; returns its out folder.
+def _arrays(outputs):
+    """The numeric arrays among a check's outputs (each within MAX_ARRAY_BYTES)."""
+    arrays = {}
+    for name, value in (outputs or {}).items():
+        try:
+            array = np.asarray(value)
+        except Exception:  # a value of the wrong kind: as if missing
+            continue
+        if array.dtype.kind in "biuf" and array.nbytes <= MAX_ARRAY_BYTES:
+            arrays[str(name)] = array
+    return arrays
 
-    None when the probe left no real folder there (nothing it wrote is then read).
 
-    A watchdog stops it when no check has finished for ``timeout`` seconds, so one
-    check that never returns costs ``timeout``, not the submission's whole time.
+def run_in_process(lib, grade_ids, inputs_dir=None):
+    """The checks of ``grade_ids`` run on ``lib`` in this process (trusted code only).
+
+    The same {check key: (arrays, status)} as :func:`run_probes`: for tests and for
+    the instructor's own package.
     """
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
-    if package.is_dir():
-        shutil.copytree(package, scratch / package.name, symlinks=True)
-    command = [sys.executable, "-m", "grading.probe", "out", str(inputs_dir), *grade_ids]
-    argv = sandbox.sandbox_command(command, scratch, hide=hide,
-                                   expose=[*expose, inputs_dir], limits=limits)
-    out = scratch / "out"
-    with subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, start_new_session=True) as proc:
-        finished, deadline = 0, time.monotonic() + timeout
-        while proc.poll() is None:
-            time.sleep(POLL_SECONDS)
-            done = sum(1 for _ in out.glob("*.json")) if _real_dir(out, scratch) else 0
-            if done > finished:
-                finished, deadline = done, time.monotonic() + timeout
-            elif time.monotonic() > deadline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-    # A symlink in place of the folder could point at the reference outputs.
-    return out if _real_dir(out, scratch) else None
-
-
-def run_probes(package, work, inputs_dir, grade_ids, env, hide, expose,
-               limits=None, timeout=PROBE_TIMEOUT):
-    """Run the checks of ``grade_ids`` on ``package``; return {check key: (out, status)}.
-
-    All of them first run in one process. When a crash or a timeout left some checks
-    without an answer, each test cell with such checks runs again in its own process,
-    unless importing the package itself never finished (every check then fails).
-    """
-    results, limits = {}, limits or sandbox.Limits()
-    ids = [g for g in grade_ids if checks_for(g)]
-    if not ids:
-        return results
-    out = _probe_once(Path(package), Path(work) / "all", inputs_dir, ids, env, timeout,
-                      hide, expose, limits)
-    for check in (c for c in CHECKS if c.grade_id in ids):
-        results[check.key] = (out, _read_status(out, check.key))
-    if _read_status(out, IMPORTED) is None:
-        return results  # the import hangs or kills the process: no point in retrying
-    again = sorted({c.grade_id for c in CHECKS if c.key in results and results[c.key][1] is None})
-    for grade_id in again:
-        out = _probe_once(Path(package), Path(work) / grade_id, inputs_dir, [grade_id], env,
-                          timeout, hide, expose, limits)
-        for check in checks_for(grade_id):
-            if results[check.key][1] is None:
-                results[check.key] = (out, _read_status(out, check.key))
+    results, inputs = {}, probe.input_loader(inputs_dir)
+    for check in (c for c in CHECKS if c.grade_id in set(grade_ids)):
+        try:
+            results[check.key] = (_arrays(check.run(lib, inputs)), {"ok": True})
+        except Exception as error:
+            results[check.key] = (None, {"error": probe.plain_message(
+                f"{type(error).__name__}: {error}")})
     return results
 
 
-def _real_dir(path, root):
-    return path.is_dir() and not path.is_symlink() and path.parent == root
+def run_probes(package, work, inputs_dir, grade_ids, limits=None, timeout=PROBE_TIMEOUT,
+               budget=PROBE_BUDGET, env=None):
+    """Run the checks of ``grade_ids`` on ``package``; return {check key: (arrays, status)}.
+
+    The checks run here; the student's code runs in a sandboxed server (see
+    :mod:`grading.probe`), started again after a check that crashed it or ran past
+    ``timeout`` seconds, so that such a check costs only itself. ``status`` is
+    ``{"ok": True}``, ``{"error": text}`` (the code raised, or the check failed on what
+    it returned), ``{"gone": reason}`` (crash, timeout, broken answer), or None when the
+    check did not run. When importing the package fails or never ends, every check
+    fails with that; after ``budget`` seconds in all, the rest do not run.
+    """
+    from . import check_base
+
+    check_base._FEATURES.clear()  # computed from this student's code only
+    limits = limits or isolation.Limits()
+    checks = [c for c in CHECKS if c.grade_id in set(grade_ids)]
+    results, server, broken, started = {}, None, None, 0
+    inputs = probe.Inputs(inputs_dir)
+    end = time.monotonic() + budget
+    try:
+        for check in checks:
+            if broken is not None:
+                results[check.key] = broken
+                continue
+            if time.monotonic() >= end:
+                results[check.key] = (None, {"gone": f"not run: the hidden checks ran out of "
+                                                     f"time ({budget} s in all)"})
+                continue
+            if server is None:
+                started += 1
+                server = probe.Server(Path(package), Path(work) / f"server{started}", inputs,
+                                      limits, env)
+                server.deadline = min(end, time.monotonic() + timeout)
+                try:
+                    server.request({"op": "import", "module": probe.PACKAGE})
+                except probe.StudentError as error:
+                    broken = (None, {"error": f"importing the package: {error}"})
+                except probe.ProbeGone as error:
+                    broken = (None, {"gone": f"importing the package: {error}"})
+                if broken is not None:
+                    results[check.key] = broken
+                    continue
+            server.deadline = min(end, time.monotonic() + timeout)
+            try:
+                outputs = check.run(probe.RemoteLib(server), inputs)
+                results[check.key] = (_arrays(outputs), {"ok": True})
+            except probe.ProbeGone as error:
+                results[check.key] = (None, {"gone": str(error)})
+                server.close()
+                server = None
+            except probe.StudentError as error:
+                results[check.key] = (None, {"error": str(error)})
+            except Exception as error:  # the check, on values of the wrong kind
+                results[check.key] = (None, {"error": probe.plain_message(
+                    f"{type(error).__name__}: {error}")})
+    finally:
+        if server is not None:
+            server.close()
+    return results
 
 
 def _inside(path, folder):
@@ -189,27 +211,6 @@ def _read_json(path, folder, max_bytes):
     except (ValueError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _read_status(out, key):
-    if out is None:
-        return None
-    return _read_json(Path(out) / f"{key}.json", out, 4096)
-
-
-def _load_outputs(out, key, names):
-    arrays = {}
-    for name in names:
-        path = Path(out) / f"{key}.{name}.npy"
-        if not _inside(path, out) or path.stat().st_size > MAX_ARRAY_BYTES:
-            continue
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError):
-            continue
-        if array.dtype.kind in "biuf":
-            arrays[name] = array
-    return arrays
 
 
 def _compare(outputs, reference, check):
@@ -242,21 +243,18 @@ def judge_cells(cells, probe_results, references, context, facts_folder):
     for grade_id, points in cells.items():
         verdict = Verdict(grade_id, points)
         for check in checks_for(grade_id):
-            out, status = probe_results.get(check.key, (None, None))
+            outputs, status = probe_results.get(check.key, (None, None))
             problem = None
             if status is None:
-                problem = "did not finish: it crashed the process or ran out of time"
+                problem = "did not run"
+            elif "gone" in status:
+                problem = f"did not finish: {status['gone']}"
             elif "error" in status:
                 problem = f"raised {str(status['error'])[:300]}"
+            elif check.judge is None:
+                problem = _compare(outputs, load_reference(references, check), check)
             else:
-                if check.judge is None:
-                    reference = load_reference(references, check)
-                    outputs = _load_outputs(out, check.key, reference)
-                    problem = _compare(outputs, reference, check)
-                else:
-                    names = [p.name[len(check.key) + 1:-4] for p in Path(out).glob(
-                        f"{check.key}.*.npy")]
-                    problem = check.judge(_load_outputs(out, check.key, names), context)
+                problem = check.judge(outputs, context)
             if problem:
                 verdict.passed = False
                 verdict.problems.append(f"{check.name}: {problem}")

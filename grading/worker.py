@@ -3,13 +3,18 @@
 Run by :mod:`grading.autograde` as a subprocess, one per submission, so that a
 submission that crashes or hangs costs only itself. ``JOB`` is a JSON file written by
 :func:`grading.autograde.grade_submission` (paths, limits, the notebooks present).
-The worker first leaves the network (:func:`grading.sandbox.isolate_network`: the
-kernels it starts can reach nothing but it), then:
+The worker first enters namespaces of its own
+(:func:`grading.isolation.worker_ns.isolate_worker`): it is pid 1 of a pid namespace
+that holds every process the submission starts (all end when it ends), on a network
+where only loopback is up; a :class:`~grading.isolation.worker_ns.Budget` stops the
+submission's processes if together they hold too much memory or too many processes.
+Then:
 
 1. nbgrader's autograde executes the restored notebooks; the kernel starts through the
    sandbox launcher (the course's ``cs231n-sandbox`` kernelspec), in a copy of the
-   submission, and the grader records the notebook facts there;
-2. :mod:`grading.probe` runs the hidden checks on the student's package in the sandbox;
+   submission on a tmpfs of bounded size, and the grader records the notebook facts;
+2. the hidden checks run here (:func:`grading.judge.run_probes`), calling the student's
+   package in a sandboxed server;
 3. :mod:`grading.judge` decides every test cell; the verdicts replace nbgrader's own
    scores in the gradebook, which only knew whether the kernel reported an error;
 4. the feedback is generated from a copy without the grader's cells, with each test
@@ -19,12 +24,14 @@ kernels it starts can reach nothing but it), then:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
-from . import sandbox
+from . import isolation
 from .coursedir import ASSIGNMENT
+from .isolation import worker_ns
 
 PUBLIC = "autograded_public"
 
@@ -120,31 +127,71 @@ def runaway_problems(autograded, notebooks):
     return problems
 
 
-def grade(job):
+def _scratch(course, submitted, limits):
+    """The kernel's scratch folder ``course/run``: a tmpfs holding a copy of ``submitted``."""
+    from . import judge
+
+    run = Path(course) / "run"
+    worker_ns.mount_scratch(run, limits)
+    shutil.copytree(submitted, run, symlinks=True, dirs_exist_ok=True)
+    judge.clear_facts(run)
+    return run
+
+
+KEPT = "scratch-kept"  # with --keep-work: what the submission left in its scratch folders
+MAX_KEPT = 50 * 2**20
+
+
+def keep_scratch(course, folders):
+    """Copy the scratch tmpfs (gone when the worker ends) to ``course/scratch-kept``.
+
+    Regular files only, links not followed, at most :data:`MAX_KEPT` bytes in all.
+    """
+    budget = MAX_KEPT
+    for folder in folders:
+        for root, _dirs, names in os.walk(folder):
+            target = Path(course) / KEPT / Path(root).relative_to(course)
+            for name in names:
+                path = Path(root) / name
+                if path.is_symlink() or not path.is_file():
+                    continue
+                size = path.stat().st_size
+                if size > budget:
+                    continue
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target / name)
+                budget -= size
+
+
+def grade(job, budget=None):
     from . import feedback, judge
 
     course, student_id = Path(job["course"]), job["student_id"]
+    limits = isolation.Limits(**job["limits"])
     problems = []
+    run = _scratch(course, job["submitted"], limits)
     result = _api(course).autograde(ASSIGNMENT, student_id)
     if not result.get("success"):
         problems.append(f"autograde failed: {_last_error(result)}")
 
     cells = test_cells(course, job["notebooks"])
     package = course / "submitted" / student_id / ASSIGNMENT / "cs231n_lib"
-    limits = sandbox.Limits(**job["limits"])
+    probes = course / "probe"
+    worker_ns.mount_scratch(probes, limits)
     probe_results = judge.run_probes(
-        package, course / "probe", Path(job["inputs"]),
-        [g for nb_cells in cells.values() for g in nb_cells], env=None,
-        hide=job["hide"], expose=job["probe_expose"], limits=limits,
-        timeout=job["probe_timeout"])
+        package, probes, Path(job["inputs"]),
+        [g for nb_cells in cells.values() for g in nb_cells], limits=limits,
+        timeout=job["probe_timeout"], env=job.get("env"))
     context = judge.load_context(job["context"])
-    verdicts = {nb: judge.judge_cells(nb_cells, probe_results, job["references"], context,
-                                      Path(job["run"]))
+    verdicts = {nb: judge.judge_cells(nb_cells, probe_results, job["references"], context, run)
                 for nb, nb_cells in cells.items()}
     scores = record_verdicts(course, student_id, verdicts)
+    if job.get("keep_scratch"):
+        keep_scratch(course, [run, probes])
 
     autograded = course / "autograded" / student_id / ASSIGNMENT
     problems += runaway_problems(autograded, job["notebooks"])
+    problems += budget.events if budget is not None else []
     public = course / PUBLIC / student_id / ASSIGNMENT
     if autograded.is_dir():
         shutil.copytree(autograded, public, dirs_exist_ok=True, symlinks=True)
@@ -155,6 +202,7 @@ def grade(job):
         fb = _api(course, autograded_directory=PUBLIC).generate_feedback(ASSIGNMENT, student_id)
         if not fb.get("success"):
             problems.append(f"feedback failed: {_last_error(fb)}")
+        feedback.protect_pages(course / "feedback" / student_id / ASSIGNMENT)
     failed = {g: v.problems for nb_v in verdicts.values() for g, v in nb_v.items()
               if not v.passed}
     cell_scores = {nb: {g: v.score for g, v in nb_v.items()} for nb, nb_v in verdicts.items()}
@@ -163,11 +211,13 @@ def grade(job):
 
 def main(argv=None):
     job_path = Path((argv or sys.argv[1:])[0])
-    sandbox.isolate_network()  # first, while the process has a single thread
     job = json.loads(job_path.read_text())
-    if not sandbox.die_with_parent(job.get("parent")):  # the grading run was stopped
+    # First, while the process has a single thread; returns in pid 1 of the namespace.
+    if not worker_ns.isolate_worker(job.get("parent")):  # the grading run was stopped
         return 1
-    outcome = grade(job)
+    budget = worker_ns.Budget(isolation.Limits(**job["limits"])).start()
+    outcome = grade(job, budget)
+    budget.stop()
     (Path(job["course"]) / "result.json").write_text(json.dumps(outcome, indent=1))
     return 0
 

@@ -4,6 +4,9 @@ Every attack starts from the same honest submission (``HONEST``: the demo's half
 one, the kNN and SVM-loss parts and the net's layers complete) and adds code that tries
 to earn more, to crash or starve the grader, or to read or write what it must not. Each
 must be graded exactly as the honest submission: the attack gains nothing.
+
+:func:`resource_attacks` are the attacks on the machine (processes, memory, disk, time,
+leftovers): they may cost their own submission points, never anyone else's.
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ def attack_sources():
         "edited_points": lambda sub, ctx: edit_test_cells(sub, _more_points),
         "read_secrets": _read_secrets,
         "write_secrets": _write_secrets,
+        **round_two_sources(),
     }
 
 
@@ -187,3 +191,129 @@ def make_attacks(root, ctx):
         build(Path(root) / name, ctx)
         names.append(name)
     return names
+
+
+# ----------------------------------------------------------------------------- round 2
+
+MARKER = "cs231n-attack-leftover"  # in the argv of every process meant to outlive grading
+
+READ_TEST_LABELS = """\
+# A "classifier" that answers the test set with the labels read from the dataset folder.
+import os as _os, pickle as _pickle
+import numpy as _np
+from cs231n_lib.data import find_batches_dir
+with open(_os.path.join(find_batches_dir(), "test_batch"), "rb") as _f:
+    _batch = _pickle.load(_f, encoding="latin1")
+_labels = _np.asarray(_batch.get("labels", _batch.get(b"labels")))
+
+class _Oracle:
+    def predict(self, X):
+        return _labels[:len(X)]
+
+best_svm = _Oracle()
+F_test = _np.zeros((len(y_test), 1))
+"""
+
+FORK_BOMB = """\
+import os, time
+for _ in range(5000):
+    try:
+        if os.fork() == 0:
+            while True:
+                pass
+    except OSError:
+        time.sleep(0.01)
+"""
+
+MEMORY_HOG = """\
+# Three processes, each under the per-process limit, over it together.
+import os, time
+for _ in range(3):
+    if os.fork() == 0:
+        block = bytearray(5 * 2**29)  # 2.5 GiB each, written
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(120)
+        os._exit(0)
+time.sleep(60)
+"""
+
+DISK_FILLER = """\
+# Many small files and some large ones, in the scratch folder and /tmp.
+import os
+written = 0
+for folder in (".", "/tmp"):
+    try:
+        os.makedirs(os.path.join(folder, "fill"), exist_ok=True)
+        for i in range(150_000):
+            with open(os.path.join(folder, "fill", f"{i}.bin"), "wb") as f:
+                f.write(b"x" * 100)
+    except OSError as error:
+        print("small files stopped:", type(error).__name__)
+    try:
+        for i in range(12):
+            with open(os.path.join(folder, f"big{i}.bin"), "wb") as f:
+                for _ in range(128):
+                    f.write(b"\\0" * 2**20)
+                    written += 2**20
+    except OSError as error:
+        print("large files stopped:", type(error).__name__, written >> 20, "MB")
+"""
+
+LEFTOVER = f"""\
+# A daemon that double-forks, leaves the session, clears its parent-death signal and
+# keeps a non-daemon thread: it tries to outlive its kernel and its worker.
+import ctypes, os, subprocess, sys, threading, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)
+        threading.Thread(target=time.sleep, args=(600,)).start()
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)",
+                                  "{MARKER}"])
+    os._exit(0)
+"""
+
+HANG = f"""\
+# Every cell sleeps just under the cell timeout; a child holds the kernel's output.
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{MARKER}"],
+                 start_new_session=True)
+time.sleep({{seconds}})
+"""
+
+JUNK_ARRAYS = """\
+import numpy as _np
+from cs231n_lib.classifiers import KNearestNeighbor as _KNN
+def _junk(self, X):
+    return _np.ones((12_000, 12_000))  # 1.1 GB
+_KNN.compute_distances_two_loops = _junk
+"""
+
+
+def _read_test_labels(sub, ctx):
+    nb = _load(Path(sub) / "features.ipynb")
+    position = next(i for i, c in enumerate(nb["cells"])
+                    if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                    == "features-test-test-accuracy")
+    add_cell(sub, "features", READ_TEST_LABELS, position)
+
+
+def round_two_sources():
+    """{name: build} of the attacks on the judge that must gain nothing."""
+    return {
+        "read_test_labels": _read_test_labels,
+        "leftover_daemon": lambda sub, ctx: add_cell(sub, "knn", LEFTOVER),
+    }
+
+
+def resource_attacks(cell_timeout):
+    """{name: build} of the attacks on the machine, each in the kNN notebook."""
+    return {
+        "fork_bomb": lambda sub, ctx: add_cell(sub, "knn", FORK_BOMB),
+        "memory_hog": lambda sub, ctx: add_cell(sub, "knn", MEMORY_HOG),
+        "disk_filler": lambda sub, ctx: add_cell(sub, "knn", DISK_FILLER),
+        "junk_arrays": lambda sub, ctx: append_to_package(sub, JUNK_ARRAYS),
+        "hang": lambda sub, ctx: [add_cell(sub, "knn", HANG.format(seconds=cell_timeout - 3), i)
+                                  for i in (3, 6, 9, 12)],
+    }

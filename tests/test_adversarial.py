@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,7 @@ from grading.course.autograde import autograde_class
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.references import REFERENCES
 from grading.samples import HALF_DONE, all_parts, expected_points, make_submission
-from tests.attacks import attack_sources, make_attacks
+from tests.attacks import MARKER, attack_sources, make_attacks, resource_attacks
 
 pytestmark = pytest.mark.cifar
 
@@ -93,6 +96,12 @@ def _outputs(out, student, notebook):
         for cell in nb["cells"] for o in cell.get("outputs", []))
 
 
+def _probe_report(out, student):
+    """What the package's code saw in the probe (its scratch tmpfs, kept by --keep-work)."""
+    kept = out / "work" / student / "scratch-kept" / "probe"
+    return "".join(p.read_text() for p in sorted(kept.glob("*/attack-report.txt")))
+
+
 def test_no_secret_is_read_from_a_kernel_or_a_probe(attacked):
     out, secrets = attacked["out"], attacked["ctx"]["secrets"]
     for nb in NOTEBOOKS:
@@ -100,7 +109,7 @@ def test_no_secret_is_read_from_a_kernel_or_a_probe(attacked):
         for path in secrets:
             assert f"BLOCKED {path}" in text, (nb, path)
         assert "READ " not in text
-    report = (out / "work" / "read_secrets" / "probe" / "all" / "attack-report.txt").read_text()
+    report = _probe_report(out, "read_secrets")
     assert "BLOCKED" in report
     assert "READ " not in report
     assert all(Path(p).exists() for p in secrets[:5]), "a secret the test needs was not there"
@@ -110,7 +119,7 @@ def test_nothing_outside_its_scratch_is_written(attacked):
     out = attacked["out"]
     for nb in NOTEBOOKS:
         assert "WROTE " not in _outputs(out, "write_secrets", nb)
-    report = (out / "work" / "write_secrets" / "probe" / "all" / "attack-report.txt").read_text()
+    report = _probe_report(out, "write_secrets")
     assert "BLOCKED" in report
     assert "WROTE " not in report
     for path, digest in attacked["after"].items():
@@ -160,3 +169,134 @@ def test_the_class_gradebook_holds_every_students_verdicts(attacked):
     assert set(merged) == set(grades)
     for student, grade in grades.items():
         assert merged[student] == _points(grade), student
+
+
+def _leftovers():
+    """Processes of this machine started by an attack to outlive its grading."""
+    found = subprocess.run(["pgrep", "-f", MARKER], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split() if int(pid) != os.getpid()]
+
+
+def test_no_process_of_a_submission_outlives_its_grading(attacked):
+    assert _leftovers() == []
+
+
+# ----------------------------------------------------------------------------- resources
+
+RESOURCE_TIMEOUT = 120  # the submission time limit of the resource classes
+ORDER = {"fork_bomb": "b", "disk_filler": "c", "memory_hog": "d", "junk_arrays": "e",
+         "hang": "f"}  # graded beside the honest one (a_honest) first, four at a time
+
+
+def _knn_class(root, attackers, cifar_root):
+    """Grade a_honest and ``attackers`` ({name: build}) on kNN alone, four at a time."""
+    subs, out = root / "submissions", root / "out"
+    make_submission(subs / "a_honest", HALF_DONE)
+    for name, build in attackers.items():
+        folder = subs / f"{ORDER.get(name, 'z')}_{name}"
+        make_submission(folder, ())
+        if build is not None:
+            build(folder, {})
+    for folder in subs.iterdir():  # kNN alone: the other notebooks are not there
+        for notebook in folder.glob("*.ipynb"):
+            if notebook.stem != "knn":
+                notebook.unlink()
+    start = time.monotonic()
+    grades = autograde_class(subs, out, jobs=4, data_dir=cifar_root, progress=False,
+                             cell_timeout=CELL_TIMEOUT, timeout=RESOURCE_TIMEOUT,
+                             log=lambda *_: None)
+    return {g.submission.split("_", 1)[1]: g for g in grades}, out, time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def resources(tmp_path_factory, cifar_root):
+    benign, _, _ = _knn_class(tmp_path_factory.mktemp("benign"),
+                              {f"untouched{i}": None for i in range(3)}, cifar_root)
+    attacked, out, seconds = _knn_class(tmp_path_factory.mktemp("resources"),
+                                        resource_attacks(CELL_TIMEOUT), cifar_root)
+    return {"benign": benign, "attacked": attacked, "out": out, "seconds": seconds}
+
+
+def test_the_honest_submission_beside_the_attackers_keeps_its_points_and_time(resources):
+    honest, usual = resources["attacked"]["honest"], resources["benign"]["honest"]
+    assert honest.scores["knn"] == usual.scores["knn"]
+    assert honest.scores["knn"]["score"] == expected_points(HALF_DONE)["knn"]
+    assert honest.seconds <= 2 * usual.seconds, (honest.seconds, usual.seconds)
+
+
+def _said(grade, text):
+    return any(text in p for p in grade.problems) or any(
+        text in p for problems in grade.failed.values() for p in problems)
+
+
+def test_a_fork_bomb_is_stopped_with_its_reason(resources):
+    assert _said(resources["attacked"]["fork_bomb"], "processes and threads at once")
+
+
+def test_memory_held_by_several_processes_counts_together(resources):
+    assert _said(resources["attacked"]["memory_hog"], "of memory together")
+
+
+def test_a_disk_filler_fills_only_its_own_bounded_scratch(resources):
+    grade = resources["attacked"]["disk_filler"]
+    out = Path(resources["out"])
+    mine = [p for p in out.rglob("*") if "disk_filler" in str(p.relative_to(out))]
+    assert 0 < len(mine) < 500  # 150,000 files were tried
+    assert sum(p.stat().st_size for p in mine if p.is_file()) < 20 * 2**20  # and 1.5 GB
+    assert grade.scores["knn"]["max"] > 0  # graded to the end
+
+
+def test_the_judge_refuses_oversized_answers(resources):
+    assert _said(resources["attacked"]["junk_arrays"], "broke the rules")
+
+
+def test_a_submission_that_hangs_gets_its_result_and_leaves_nothing(resources):
+    grade = resources["attacked"]["hang"]
+    assert _said(grade, f"grading stopped after {RESOURCE_TIMEOUT} s")
+    assert resources["seconds"] < RESOURCE_TIMEOUT + 240
+    assert _leftovers() == []
+
+
+# ----------------------------------------------------------------------------- the report
+
+REPORT = REPO / "build" / "red-team.md"
+
+
+def _did(grade):
+    """What the grader did about a submission, in a few words."""
+    said = [*grade.problems, *(p for ps in grade.failed.values() for p in ps)]
+    said = [p for p in said if "is missing: its points are 0" not in p]
+    restored = f"{len(grade.restored)} cell(s) restored; " if grade.restored else ""
+    first = said[0] if said else "graded normally"
+    return (restored + first).replace("|", "/").replace("\n", " ")[:110]
+
+
+def _total(grade):
+    return sum(s.get("score", 0.0) for s in grade.scores.values())
+
+
+def test_red_team_report(attacked, resources):
+    """The table of README's security section: ``make red-team`` prints it."""
+    grades, honest = attacked["grades"], attacked["grades"]["honest"]
+    bystanders = (_points(grades["complete"]) == expected_points(all_parts())
+                  and _points(honest) == expected_points(HALF_DONE))
+    rows = [("case", "what the grader did", "points", "honest kept exactly their points")]
+    for name in sorted(attack_sources()):
+        rows.append((name, _did(grades[name]), f"{_total(grades[name]):g} "
+                     f"(honest {_total(honest):g})", "yes" if bystanders else "NO"))
+    usual = resources["benign"]["honest"]
+    beside = resources["attacked"]["honest"]
+    kept = beside.scores == usual.scores
+    for name in resource_attacks(CELL_TIMEOUT):
+        grade = resources["attacked"][name]
+        rows.append((name, _did(grade), f"{_total(grade):g} (kNN only)",
+                     f"{'yes' if kept else 'NO'}, in {beside.seconds / usual.seconds:.2f}x "
+                     "its usual time"))
+    table = "\n".join("| " + " | ".join(row) + " |" for row in rows[:1])
+    table += "\n| --- | --- | --- | --- |\n"
+    table += "\n".join("| " + " | ".join(row) + " |" for row in rows[1:])
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(table + "\n")
+    print("\n" + table)
+    assert bystanders
+    assert kept

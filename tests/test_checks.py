@@ -10,7 +10,7 @@ import pytest
 from cs231n_lib.gradient_check import eval_numerical_gradient
 from grading import checks, judge, references
 from grading.coursedir import NOTEBOOKS, REPO
-from grading.probe import Lib, input_loader, run_checks
+from grading.probe import Lib
 from grading.samples import graded_cells
 
 
@@ -74,10 +74,7 @@ def test_references_are_rebuilt_when_the_sources_change(refs, monkeypatch):
 
 
 def _probe(tmp_path, lib, ids):
-    out = tmp_path / "out"
-    run_checks([c for c in checks.CHECKS if c.grade_id in ids], out, lib, input_loader(None))
-    return {c.key: (out, judge._read_status(out, c.key)) for c in checks.CHECKS
-            if c.grade_id in ids}
+    return judge.run_in_process(lib, ids)
 
 
 REFERENCE_CELLS = {"knn-test-two-loops": 3, "svm-test-naive-loss": 4,
@@ -126,22 +123,22 @@ def test_a_slightly_wrong_gradient_fails_its_cell_with_the_reason(tmp_path, refs
     assert any("grad: differs from the expected value" in p for p in verdict.problems)
 
 
-def test_forged_outputs_are_not_read(tmp_path, refs):
-    """A symlink to the reference, a pickled object, a missing status: all count as failures."""
+def test_outputs_that_are_not_number_arrays_are_not_judged(tmp_path, refs):
+    """An object array, a missing output, a check that did not run: all fail the cell."""
     results = _probe(tmp_path, _Broken(), {"svm-test-naive-loss"})
-    out = tmp_path / "out"
     check = _reference_check("svm_loss_naive_random")
-    for path in out.glob(f"{check.key}.grad*.npy"):
-        path.unlink()
-        os.symlink(refs / path.name, path)  # "my output is the reference"
-    assert judge._load_outputs(out, check.key, ["grad0"]) == {}
-    np.save(out / f"{check.key}.loss0.npy", np.array([object()], dtype=object),
-            allow_pickle=True)
-    assert "loss0" not in judge._load_outputs(out, check.key, ["loss0"])
-    (out / f"{check.key}.json").unlink()
+    arrays, status = results[check.key]
+    assert judge._arrays({"grad0": np.array([object()], dtype=object)}) == {}
+    assert set(judge._arrays({"ok": [1.0, 2.0], "big": np.zeros(judge.MAX_ARRAY_BYTES // 8 + 1)}
+                             )) == {"ok"}
+    forged = {k: v for k, v in arrays.items() if not k.startswith("grad")}
     (verdict,) = judge.judge_cells({"svm-test-naive-loss": 4}, results | {
-        check.key: (out, None)}, refs, {}, None).values()
-    assert any("did not finish" in p for p in verdict.problems)
+        check.key: (forged, status)}, refs, {}, None).values()
+    assert any("random problem, with regularization: grad" in p and "no value returned" in p
+               for p in verdict.problems)
+    (verdict,) = judge.judge_cells({"svm-test-naive-loss": 4}, results | {
+        check.key: (None, None)}, refs, {}, None).values()
+    assert any("did not run" in p for p in verdict.problems)
 
 
 def test_an_exception_in_the_students_code_is_reported(tmp_path, refs):
@@ -215,13 +212,3 @@ def test_fact_cells_are_inserted_before_their_test_cells(tmp_path):
     i = ids.index("grader-facts-svm-test-tuning")
     assert nb.cells[i + 1].metadata["nbgrader"]["grade_id"] == "svm-test-tuning"
     assert sum(1 for c in nb.cells if c.metadata.get("cs231n", {}).get("grader")) == 1
-
-
-def test_an_out_folder_replaced_by_a_symlink_is_not_read(tmp_path, refs):
-    """A probe that swaps its out folder for a link to the references gets nothing."""
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    (scratch / "out").symlink_to(refs)
-    assert not judge._real_dir(scratch / "out", scratch)
-    assert judge._read_status(None, "svm_loss_naive_lecture") is None
-    assert not list(refs.glob("*_lecture.json")), "references hold no status to borrow"

@@ -25,6 +25,7 @@ from grading.course.intake import load_records, save_records
 from grading.course.policy import Deadlines
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.judge import fact_cell_source
+from grading.sanitize import CSP_META, frame_document
 
 pytestmark = pytest.mark.cifar
 
@@ -168,6 +169,14 @@ def test_no_check_code_and_no_grader_cell_rendered(graded):
     assert "LEAKED-FACT-CELL" not in _page(course, "half", "knn")
 
 
+def test_every_rendered_page_forbids_scripts(graded):
+    course, _, _ = graded
+    for student in STUDENTS:
+        for nb in NOTEBOOKS:
+            head = _page(course, student, nb).split("<head>", 1)[1]
+            assert head.startswith(CSP_META), f"{student}/{nb} has no policy first in <head>"
+
+
 @pytest.mark.parametrize(("lms", "names"), [
     ("folders", {s: f"{s}.html" for s in STUDENTS}),
     ("canvas", {"complete": "smithjohn_1001_5001_feedback.html",
@@ -197,7 +206,7 @@ def test_export_one_safe_page_per_student(graded, tmp_path, lms, names):
         assert len(parsed.frames) == len(NOTEBOOKS)
         for nb, frame in zip(NOTEBOOKS, parsed.frames, strict=True):
             assert frame["sandbox"] in ("", None), "the frames may allow nothing"
-            assert frame["srcdoc"] == _page(course, student, nb)
+            assert frame["srcdoc"] == frame_document(_page(course, student, nb))
             _assert_no_grader_code(_text(frame["srcdoc"]), f"{name}/{nb}", code)
         assert "<img" not in page
         assert "<script" not in page.lower()

@@ -5,12 +5,16 @@ import pytest
 
 from cs231n_lib.data import (
     CIFAR10_CLASSES,
+    WITHHELD_LABEL,
+    WITHHELD_NOTE,
+    are_test_labels_withheld,
     default_data_dir,
     find_batches_dir,
     get_cifar10_data,
     get_cifar10_images,
     load_cifar10,
     load_cifar10_subsample,
+    read_batch,
 )
 
 
@@ -156,3 +160,54 @@ def test_image_splits_keep_the_images_and_match_the_flat_splits(synthetic_cifar,
         np.testing.assert_array_equal(images[f"y_{split}"], flat[f"y_{split}"])
     with pytest.raises(ValueError, match=r"0 <= num_validation <= 10"):
         get_cifar10_images(20, 11, root=root)
+
+
+def withhold_test_labels(root, key="labels_withheld"):
+    """Rewrite the synthetic test_batch as the grader's copy does: labels -1 and the marker."""
+    import pickle
+
+    path = root / "cifar-10-batches-py" / "test_batch"
+    with open(path, "rb") as f:
+        batch = pickle.load(f)
+    batch["labels"] = [-1] * len(batch["labels"])
+    batch[key] = True
+    with open(path, "wb") as f:
+        pickle.dump(batch, f, protocol=2)
+
+
+def test_labels_are_there_outside_grading(synthetic_cifar):
+    root, _ = synthetic_cifar
+    assert are_test_labels_withheld(root) is False
+
+
+@pytest.mark.parametrize("key", ["labels_withheld", b"labels_withheld"])
+def test_withheld_test_labels_are_minus_one_in_every_loader(synthetic_cifar, key):
+    root, (_, y_train, X_test, _) = synthetic_cifar
+    withhold_test_labels(root, key)
+    assert are_test_labels_withheld(root) is True
+    _, ytr, Xte, yte = load_cifar10(root)
+    np.testing.assert_array_equal(Xte, X_test)  # the images are kept
+    np.testing.assert_array_equal(ytr, y_train)
+    np.testing.assert_array_equal(yte, np.full(8, WITHHELD_LABEL, dtype=np.int64))
+    assert yte.dtype == np.int64
+    np.testing.assert_array_equal(load_cifar10_subsample(12, 5, root=root)[3], [-1] * 5)
+    data = get_cifar10_data(20, 6, 5, 4, root=root)
+    images = get_cifar10_images(20, 6, 5, root=root)
+    for split in (data, images):
+        np.testing.assert_array_equal(split["y_test"], [-1] * 5)
+        np.testing.assert_array_equal(split["y_val"], y_train[20:26])  # tuning still works
+
+
+def test_the_marker_decides_not_the_stored_labels(synthetic_cifar):
+    import pickle
+
+    root, (_, _, _, y_test) = synthetic_cifar
+    path = root / "cifar-10-batches-py" / "test_batch"
+    np.testing.assert_array_equal(read_batch(path)[1], y_test)
+    with open(path, "rb") as f:
+        batch = pickle.load(f)
+    batch["labels_withheld"] = True  # the labels themselves left as they were
+    with open(path, "wb") as f:
+        pickle.dump(batch, f, protocol=2)
+    np.testing.assert_array_equal(read_batch(path)[1], [WITHHELD_LABEL] * 8)
+    assert WITHHELD_NOTE.startswith("test labels are withheld while grading")

@@ -1,8 +1,8 @@
 """The two-layer net's hidden checks against classic backprop bugs and correct variants.
 
 Each case is the instructor's package with one edit in a solution region, graded as a
-submission's package is: the probe (``python -m grading.probe``) runs in a fresh process
-on a copy of the package, and the grader judges its outputs against the reference
+submission's package is: the checks call a copy of the package in a sandboxed process
+(:func:`grading.judge.run_probes`), and the grader judges its outputs against the reference
 outputs. Every classic bug must lose the points of the cells it breaks, and only those;
 every correct variant (in-place masks, einsum, other cache layouts, another momentum
 formulation...) must keep every point, the CIFAR-10 checks included.
@@ -10,10 +10,7 @@ formulation...) must keep every point, the CIFAR-10 checks included.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -134,13 +131,9 @@ def _package(root, edits):
 
 
 def _grade(root, cells, references_dir, inputs_dir=None, context=None):
-    """{grade_id: Verdict} of the package in ``root``, probed in a fresh process."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    subprocess.run([sys.executable, "-m", "grading.probe", "out", str(inputs_dir or "-"),
-                    *cells], cwd=root, env=env, check=True, capture_output=True, timeout=300)
-    out = root / "out"
-    results = {c.key: (out, judge._read_status(out, c.key)) for c in checks.CHECKS
-               if c.grade_id in cells}
+    """{grade_id: Verdict} of the package in ``root``, probed in a sandboxed process."""
+    results = judge.run_probes(root / "cs231n_lib", root / "probe", inputs_dir, list(cells),
+                               timeout=300)
     return judge.judge_cells(cells, results, references_dir, context or {}, None)
 
 

@@ -152,3 +152,33 @@ def test_notebook_runs_cleanly_in_grading_mode(name, cifar_root, tmp_path, monke
         assert [split for split, _ in found] == ["validation", "test"], found
         # K=100 words learned from 5,000 images: far above HOG + hue's 0.35 bar.
         assert all(float(acc) > 0.4 for _, acc in found), found
+
+
+# The cells that print WITHHELD_NOTE instead of a test accuracy, in grading mode.
+WITHHELD_NOTES = {"knn": 3, "svm": 1, "softmax": 1, "features": 6, "two_layer_net": 1}
+
+
+@pytest.fixture(scope="module")
+def withheld_root(cifar_root, tmp_path_factory):
+    """The autograder's copy of CIFAR-10: the test images without their labels."""
+    from grading.grading_data import grading_dataset
+
+    return grading_dataset(cifar_root, tmp_path_factory.mktemp("grading"))
+
+
+@pytest.mark.cifar
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_cleanly_with_the_test_labels_withheld(name, withheld_root, tmp_path,
+                                                            monkeypatch):
+    from cs231n_lib.data import WITHHELD_NOTE
+
+    monkeypatch.setenv("CS231N_RUN_EXTENSION", "1")
+    _, problems = run_notebook(SOURCES / f"{name}.ipynb", tmp_path, grading=True,
+                               data_dir=withheld_root)
+    assert problems == []
+    lines = [line for cell in notebook_cells(tmp_path / f"{name}.ipynb")
+             for out in cell.get("outputs", []) if out.get("output_type") == "stream"
+             for line in "".join(out["text"]).splitlines()]
+    assert sum(WITHHELD_NOTE in line for line in lines) == WITHHELD_NOTES[name], lines
+    accuracies = [line for line in lines if re.search(r"(?i)test.*accuracy.*\d", line)]
+    assert accuracies == [], "a test accuracy computed on the withheld (-1) labels"

@@ -1,9 +1,10 @@
-"""Tests for grading.sandbox: real programs run in the sandbox, and what they could do.
+"""Tests for grading.isolation: real programs run in the sandbox, and what they could do.
 
-The layout mimics the grader's: ``out/`` (hidden) holds a secret and the student's
-scratch folder ``out/alice/scratch``; ``data/`` is hidden but ``data/x.txt`` (and, in
-one probe, the symlink ``data/link.txt``) is exposed; ``private/`` is hidden with nothing
-exposed; ``token.txt`` is a hidden file; ``other.txt`` is a plain file next to them.
+The layout mimics the grader's: ``out/`` holds a secret and the student's scratch folder
+``out/alice/scratch``; in ``data/``, ``x.txt`` (and, in one probe, the symlink
+``data/link.txt``) is exposed; ``private/`` and ``token.txt`` are not exposed;
+``other.txt`` is a plain file next to them. Nothing but the allow-list, the exposed
+paths and the scratch folder should exist inside.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from grading.sandbox import Limits, _decode_mountinfo_path, available, sandbox_command
+from grading.isolation import Limits, available, policy, sandbox_command
+from grading.isolation.syscalls import decode_mountinfo_path
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,7 +56,6 @@ def make_layout(root):
                        (paths.data / "y.txt", "hidden"), (paths.private / "key.txt", "key"),
                        (paths.other, "other"), (paths.token, "token")):
         path.write_text(text)
-    paths.hide = [paths.out, paths.data, paths.private, paths.token]
     paths.link.symlink_to(paths.other)
     paths.expose = [paths.exposed]
     return paths
@@ -79,7 +80,6 @@ def command(code, *args):
 
 
 def run(layout, code, *args, timeout=60, **options):
-    options.setdefault("hide", layout.hide)
     options.setdefault("expose", layout.expose)
     argv = sandbox_command(command(code, *args), layout.scratch, **options)
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
@@ -146,11 +146,11 @@ attempt("write_tmp", write, "/tmp/" + cfg["marker"])
 attempt("list_shm", lambda: sorted(os.listdir("/dev/shm")))
 attempt("list_dev", lambda: sorted(os.listdir("/dev")))
 report["uid"] = os.getuid()
-report["umount_private"] = libc_result(libc.umount2(cfg["private"].encode(), 0))
-report["detach_private"] = libc_result(libc.umount2(cfg["private"].encode(), 2))
+report["umount_private"] = libc_result(libc.umount2(b"/usr", 0))
+report["detach_private"] = libc_result(libc.umount2(b"/usr", 2))
 report["umount_proc"] = libc_result(libc.umount2(b"/proc", 2))
 remount_rw = ctypes.c_ulong(32 | 4096)  # MS_REMOUNT | MS_BIND, without MS_RDONLY
-for name, path in (("private", cfg["private"]), ("root", "/")):
+for name, path in (("private", "/usr"), ("root", "/")):
     result = libc.mount(None, path.encode(), None, remount_rw, None)
     report["remount_rw_" + name] = libc_result(result)
 attr = (ctypes.c_uint64 * 4)(0, 1, 0, 0)  # mount_attr: clear MOUNT_ATTR_RDONLY
@@ -170,13 +170,14 @@ print(json.dumps(report))
 NO_MOUNT_SETATTR = f"""
 import errno, sys
 sys.path.insert(0, {str(REPO)!r})
-import grading.sandbox as sandbox
+import grading.isolation.syscalls as syscalls
+from grading.isolation.launcher import main
 
 def refuse(*args):
     raise OSError(errno.ENOSYS, "mount_setattr refused by the test")
 
-sandbox._mount_setattr = refuse
-sys.exit(sandbox.main())
+syscalls.mount_setattr = refuse
+sys.exit(main())
 """
 
 
@@ -190,7 +191,7 @@ def fs_report(request, sandbox, tmp_path_factory):
     cfg.update(readme=str(REPO / "README.md"), marker=f"sandbox-{uuid.uuid4().hex}",
                test_pid=os.getpid())
     argv = sandbox_command(command(FS_PROBE, json.dumps(cfg)), layout.scratch,
-                           hide=layout.hide, expose=[*layout.expose, layout.link])
+                           expose=[*layout.expose, layout.link])
     if request.param == "remount fallback":
         argv = [sys.executable, "-I", "-S", "-c", NO_MOUNT_SETATTR, *argv[argv.index("--scratch"):]]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -198,13 +199,13 @@ def fs_report(request, sandbox, tmp_path_factory):
     shutil.rmtree(root, ignore_errors=True)
 
 
-def test_hidden_folders_show_only_exposed_paths(fs_report):
+def test_only_exposed_paths_exist(fs_report):
     report, _, _ = fs_report
     assert report["read_secret"] == "ENOENT"
-    assert report["read_hidden_file"] == ""
-    assert report["list_out"] == ["alice"]
+    assert report["read_hidden_file"] == "ENOENT"
+    assert report["list_out"] == ["alice"]  # the way to the scratch folder
     assert report["list_data"] == ["link.txt", "x.txt"]
-    assert report["list_private"] == []
+    assert report["list_private"] == "ENOENT"
     assert report["read_exposed"] == "exposed"
     assert report["read_exposed_link"] == "other"  # a symlink shows its target's content
 
@@ -214,9 +215,11 @@ def test_only_the_scratch_folder_is_writable(fs_report):
     assert report["cwd"] == str(layout.scratch)
     assert report["write_scratch"] == "ok"
     assert (layout.scratch / "made-inside.txt").read_text() == "hello"
-    assert report["write_exposed"] == report["write_other"] == "EROFS"
+    assert report["write_exposed"] == "EROFS"
+    assert report["write_other"] == "ENOENT"  # not exposed: not there
     # Root's files: read-only, and not ours either when the tests run as another user.
-    for name in ("write_readme", "write_proc_sys", "create_in_etc"):
+    assert report["write_readme"] == "ENOENT"  # the repository is not there at all
+    for name in ("write_proc_sys", "create_in_etc"):
         assert report[name] in ("EROFS", "EACCES"), name
     assert layout.exposed.read_text() == "exposed"
     assert layout.other.read_text() == "other"
@@ -253,7 +256,7 @@ def test_command_sees_only_its_own_processes(fs_report):
     assert report["signal_test_process"] == "ESRCH"
 
 
-def test_venv_under_a_hidden_repo_stays_importable(sandbox, layout):
+def test_venv_inside_the_repo_is_importable_and_the_repo_is_not_there(sandbox, layout):
     code = probe("""
     import numpy
     attempt("list_repo", lambda: sorted(os.listdir(sys.argv[1])))
@@ -261,7 +264,7 @@ def test_venv_under_a_hidden_repo_stays_importable(sandbox, layout):
     print(json.dumps(report))
     """)
     venvs = [sys.prefix, *[path for path in [REPO / ".venv"] if path.is_dir()]]
-    result = run(layout, code, REPO, hide=[REPO], expose=venvs)
+    result = run(layout, code, REPO, expose=venvs)
     report = output(result)
     inside = {Path(path).resolve() for path in venvs}
     inside = sorted(path.relative_to(REPO).parts[0] for path in inside
@@ -302,7 +305,7 @@ def test_no_network_by_default(sandbox, layout, host_server):
 
 ISOLATED_GRADER = """
 import json, socket, subprocess, sys, threading
-from grading.sandbox import isolate_network, sandbox_command
+from grading.isolation import isolate_network, sandbox_command
 
 isolate_network()  # first thing: the process is still single-threaded
 server = socket.create_server(("127.0.0.1", 0))
@@ -339,7 +342,7 @@ def test_isolated_grader_reaches_its_kernels_and_nothing_else(sandbox, layout, h
 def test_isolate_network_explains_a_multithreaded_caller():
     code = """
     import threading, time
-    from grading.sandbox import SandboxUnavailable, isolate_network
+    from grading.isolation import SandboxUnavailable, isolate_network
     threading.Thread(target=time.sleep, args=(10,), daemon=True).start()
     try:
         isolate_network()
@@ -409,7 +412,7 @@ def wait_for(path, timeout=15):
 
 
 def start(layout, code):
-    argv = sandbox_command(command(code), layout.scratch, hide=layout.hide)
+    argv = sandbox_command(command(code), layout.scratch)
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -462,7 +465,7 @@ def test_modules_in_the_working_directory_do_not_run_in_the_launcher(sandbox, la
     shadow = f"open({str(layout.other)!r}, 'a').write('launcher ran student code')\n"
     for name in ("argparse", "ctypes", "dataclasses", "signal", "runpy", "grading"):
         (layout.scratch / f"{name}.py").write_text(shadow)
-    argv = sandbox_command(command("print('ok')"), ".", hide=layout.hide)
+    argv = sandbox_command(command("print('ok')"), ".")
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=layout.scratch)
     assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr
     assert layout.other.read_text() == "other"
@@ -489,14 +492,16 @@ def test_missing_program_exits_127(sandbox, layout):
 def test_sandbox_command_builds_absolute_argv(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     limits = Limits(memory_bytes=2**30, cpu_seconds=60, file_bytes=2**20, tmp_bytes=2**21)
-    argv = sandbox_command(["python", "-c", "1"], "work", hide=["out"], expose=[Path("out/v")],
-                           limits=limits, share_network=True)
+    argv = sandbox_command(["python", "-c", "1"], "work", expose=[Path("out/v"), "{file}"],
+                           limits=limits, share_network=True, env={"CS231N_GRADING": "1"})
     assert argv[:4] == [sys.executable, "-I", "-S", "-c"]
     split = argv.index("--")
+    pythons = [item for path in policy.python_paths() for item in ("--expose", path)]
     assert argv[5:split] == [
-        "--scratch", str(tmp_path / "work"), "--hide", str(tmp_path / "out"),
-        "--expose", str(tmp_path / "out" / "v"), "--memory", str(2**30), "--cpu", "60",
-        "--file-size", str(2**20), "--tmp-size", str(2**21), "--share-network",
+        "--scratch", str(tmp_path / "work"), *pythons, "--expose", str(tmp_path / "out" / "v"),
+        "--expose", "{file}", "--env", "CS231N_GRADING=1", "--memory", str(2**30),
+        "--cpu", "60", "--file-size", str(2**20), "--tmp-size", str(2**21),
+        "--processes", str(Limits.processes), "--share-network",
     ]
     assert argv[split + 1:] == ["python", "-c", "1"]
     assert sandbox_command(["true"], ".")[5:7] == ["--scratch", "."]
@@ -506,6 +511,8 @@ def test_sandbox_command_builds_absolute_argv(tmp_path, monkeypatch):
     (lambda: sandbox_command("python -c 1", "."), TypeError, "non-empty list of str"),
     (lambda: sandbox_command([], "."), TypeError, "non-empty list of str"),
     (lambda: Limits(cpu_seconds=0), ValueError, r"Limits.cpu_seconds must be a positive int"),
+    (lambda: sandbox_command(["true"], ".", env={"AWS_SECRET_ACCESS_KEY": "x"}), ValueError,
+     "AWS_SECRET_ACCESS_KEY may not be passed to student code"),
 ])
 def test_bad_arguments_say_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):
@@ -513,4 +520,137 @@ def test_bad_arguments_say_what_was_expected(call, error, match):
 
 
 def test_decode_mountinfo_path():
-    assert _decode_mountinfo_path(r"/a\040b\134c\011d") == "/a b\\c\td"
+    assert decode_mountinfo_path(r"/a\040b\134c\011d") == "/a b\\c\td"
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+WALK = """
+import json, os, stat, sys
+found, sockets = [], []
+for folder, dirs, files in os.walk("/", followlinks=False):
+    if folder == "/proc" or folder.startswith("/proc/"):
+        dirs[:] = []
+        continue
+    for name in dirs + files:
+        path = os.path.join(folder, name)
+        found.append(path)
+        if stat.S_ISSOCK(os.lstat(path).st_mode):
+            sockets.append(path)
+print(json.dumps({"paths": found, "sockets": sockets}))
+"""
+
+
+def _allowed(path, roots, ancestors):
+    return path in ancestors or any(path == r or path.startswith(r.rstrip("/") + "/")
+                                    for r in roots)
+
+
+def test_walking_the_root_finds_nothing_outside_the_allow_list(sandbox, layout):
+    # A host unix socket where student code could once see it (a Docker or Jupyter one).
+    host_socket = socket.socket(socket.AF_UNIX)
+    socket_path = layout.root / "host.sock"
+    host_socket.bind(str(socket_path))
+    host_socket.listen()
+    try:
+        result = run(layout, WALK, expose=[layout.exposed, layout.data / "y.txt"])
+    finally:
+        host_socket.close()
+    report = output(result)
+    roots = [*policy.SYSTEM, *policy.python_paths(), *policy.ETC, *policy.ETC_WRITTEN,
+             "/tmp", "/dev", "/proc", str(layout.scratch), str(layout.exposed),
+             str(layout.data / "y.txt")]
+    ancestors = {str(parent) for root in roots for parent in Path(root).parents}
+    outside = [p for p in report["paths"] if not _allowed(p, roots, ancestors)]
+    assert outside == []
+    assert report["sockets"] == []
+    assert not any(p.endswith("host.sock") or p.startswith(("/run", "/home", "/root/.ssh"))
+                   for p in report["paths"])
+    # The walk did see the system and the scratch folder: it can fail.
+    assert "/usr/bin" in report["paths"]
+    assert str(layout.scratch) in report["paths"]
+
+
+def test_a_host_unix_socket_cannot_be_reached(sandbox, layout):
+    server = socket.socket(socket.AF_UNIX)
+    path = layout.root / "daemon.sock"
+    server.bind(str(path))
+    server.listen()
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind("\0cs231n-test-" + uuid.uuid4().hex)
+    abstract.listen()
+    code = probe("""
+    def unix(address):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(address)
+    attempt("path", unix, sys.argv[1])
+    attempt("abstract", unix, sys.argv[2])
+    print(json.dumps(report))
+    """)
+    try:
+        report = output(run(layout, code, path, abstract.getsockname()))
+    finally:
+        server.close()
+        abstract.close()
+    assert report["path"] == "ENOENT"
+    assert report["abstract"] in ("ECONNREFUSED", "ENOENT")  # another network namespace
+
+
+def test_shared_memory_made_inside_dies_with_the_sandbox(sandbox, layout):
+    key = 0x5A22_0000 + os.getpid() % 0xFFFF
+    code = f"""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    shmid = libc.shmget({key}, 4096, 0o1000 | 0o666)  # IPC_CREAT
+    print(shmid >= 0)
+    """
+    result = run(layout, code)
+    assert result.stdout.strip() == "True", result.stderr
+    with open("/proc/sysvipc/shm") as f:
+        keys = [int(line.split()[0]) for line in f.readlines()[1:]]
+    assert key not in keys
+
+
+def test_student_code_gets_a_small_explicit_environment(sandbox, layout, monkeypatch):
+    monkeypatch.setenv("INSTRUCTOR_API_TOKEN", "secret-token")
+    code = "import json, os; print(json.dumps(dict(os.environ)))"
+    argv = sandbox_command(command(code), layout.scratch, env={"CS231N_GRADING": "1"})
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    env = json.loads(result.stdout)
+    assert "secret-token" not in result.stdout
+    assert set(env) == {*policy.BASE_ENV, "PATH", "PWD", "CS231N_GRADING"}
+
+
+def test_a_fork_bomb_stops_at_the_process_limit(sandbox, layout):
+    code = """
+    import os, time
+    count = 0
+    for _ in range(500):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            time.sleep(5)
+            os._exit(0)
+        count += 1
+    print(count)
+    """
+    result = run(layout, code, limits=Limits(processes=20))
+    assert result.returncode == 0, result.stderr
+    assert 0 < int(result.stdout) < 20
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="only root maps student code to another uid")
+def test_as_root_student_code_runs_as_the_sandbox_uid(sandbox, layout):
+    secret = layout.data / "root-only.txt"
+    secret.write_text("root")
+    secret.chmod(0o600)
+    code = probe("""
+    attempt("read", read, sys.argv[1])
+    write("made.txt")
+    print(json.dumps(report))
+    """)
+    report = output(run(layout, code, secret, expose=[secret.parent]))
+    assert report == {"read": "EACCES"}
+    assert (layout.scratch / "made.txt").stat().st_uid == policy.SANDBOX_UID

@@ -67,11 +67,8 @@ def autograde_course(course, jobs=1, students=None, notebooks=None, force=False,
                      data_dir=None, references=None, limits=None,
                      timeout=SUBMISSION_TIMEOUT, cell_timeout=CELL_TIMEOUT,
                      dask_scheduler=None, progress=True, keep_work=False, repo=REPO,
-                     hide=(), log=print):
-    """Grade what changed in the course folder ``course``; return the new :class:`Grade` list.
-
-    ``hide``: more folders student code must not see (where the submissions came from).
-    """
+                     log=print):
+    """Grade what changed in the course folder ``course``; return the new :class:`Grade` list."""
     course = require_course(Path(course).resolve())
     with locked(course, "autograde"):
         entries = course_intake.selected(course)
@@ -86,8 +83,8 @@ def autograde_course(course, jobs=1, students=None, notebooks=None, force=False,
         if not plan.work:
             log(f"Nothing to grade: all {plan.up_to_date} submission(s) are up to date.")
             return []
-        setup = run.prepare_setup([course / "intake", *hide], course, jobs, data_dir, references,
-                                  repo, limits, timeout, cell_timeout, log)
+        setup = run.prepare_setup(course, jobs, data_dir, references,
+                                  repo, limits, timeout, cell_timeout, log, keep_work)
         where = (f"on the Dask cluster at {dask_scheduler}" if dask_scheduler
                  else f"{jobs} at a time")
         log(f"Grading {len(plan.work)} submission(s), {where}; "
@@ -217,4 +214,4 @@ def autograde_class(submissions, output, jobs=1, data_dir=None, repo=REPO, progr
     return autograde_course(output, jobs=jobs, data_dir=data_dir, references=references,
                             limits=limits, timeout=timeout, cell_timeout=cell_timeout,
                             dask_scheduler=dask_scheduler, progress=progress,
-                            keep_work=keep_work, repo=repo, hide=(Path(submissions),), log=log)
+                            keep_work=keep_work, repo=repo, log=log)

@@ -6,13 +6,17 @@ comments and the grader's verdicts. It renders from a scratch copy of the autogr
 notebooks (``COURSE/work/``) with a summary cell added at the top: the automatic and
 manual points, the late penalty and what is not graded yet. ``autograded/`` itself,
 which formgrader shows, is never changed. Only the verdict cells of the grader are
-rendered; any other cell it inserted is dropped from the copy.
+rendered; any other cell it inserted is dropped from the copy. The copy is sanitized
+(:func:`grading.sanitize.sanitize_notebook`: what the student wrote or printed renders as
+inert HTML) and each page written gets the Content-Security-Policy
+:data:`~grading.sanitize.CSP`, which runs no script.
 
 :func:`export_feedback` writes one self-contained page per student for the LMS. The
-notebooks' pages hold the students' own markdown, HTML included, so each one is shown
-in an ``<iframe sandbox srcdoc=...>``: no ``allow-scripts``, so nothing in it runs, and
-no ``allow-same-origin``, so it cannot reach the outer page. The outer page's
-Content-Security-Policy (the srcdoc frames inherit it) loads nothing from anywhere.
+notebooks' pages hold the students' own markdown, so each one is cleaned again
+(:func:`grading.sanitize.frame_document`) and shown in an ``<iframe sandbox srcdoc=...>``:
+no ``allow-scripts``, so nothing in it runs, and no ``allow-same-origin``, so it cannot
+reach the outer page. The outer page's Content-Security-Policy (the srcdoc frames
+inherit it) runs no script and loads nothing from anywhere.
 """
 
 from __future__ import annotations
@@ -28,13 +32,12 @@ from types import SimpleNamespace
 
 from ..coursedir import ASSIGNMENT, NOTEBOOKS
 from ..feedback import GRADER_KEY
+from ..sanitize import CSP, frame_document, protect_pages, sanitize_notebook
 from .folder import CourseError, locked, require_course
 from .gradebook import open_gradebook
 from .intake import course_deadlines, course_roster, load_records, selected
 from .lms_export import feedback_upload_name
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
-       "base-uri 'none'; form-action 'none'")
 PAGE_STYLE = ("body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}"
               "td,th{border:1px solid #bbb;padding:.25em .6em}td.n{text-align:right}"
               "iframe{width:100%;height:85vh;border:1px solid #888}")
@@ -160,6 +163,7 @@ def _scratch_notebooks(source, dest, points, penalty, entry, student_id):
         cell.id = "cs231n-feedback-summary"
         cell.metadata["cs231n"] = {"feedback": "summary"}
         nb.cells = [cell, *(c for c in nb.cells if _shown(c))]
+        sanitize_notebook(nb)
         nbformat.write(nb, dest / path.name)
 
 
@@ -200,6 +204,7 @@ def regenerate_feedback(course, students=None, log=print):
                                    entries.get(sid), sid)
                 result = api.generate_feedback(ASSIGNMENT, sid)
                 if result.get("success"):
+                    protect_pages(course / "feedback" / sid / ASSIGNMENT)
                     done.append(sid)
                 else:
                     log(f"{sid}: nbgrader could not render the feedback: "
@@ -225,7 +230,11 @@ def _upload_info(lms, record):
 
 
 def student_page(student_id, name, label, points, penalty, pages):
-    """One student's feedback page: the summary table, then each notebook's page framed."""
+    """One student's feedback page: the summary table, then each notebook's page framed.
+
+    ``pages`` maps a notebook to its feedback page (nbgrader's HTML); each is cleaned
+    (:func:`~grading.sanitize.frame_document`) and shown in a sandboxed frame.
+    """
     esc = html.escape
     earned, most, kept = totals(points, penalty)
     rows = "".join(
@@ -234,7 +243,8 @@ def student_page(student_id, name, label, points, penalty, pages):
         f"<td class=n>{_n(p['pending'])}</td></tr>" for nb, p in points.items())
     frames = "".join(
         f"<h2 id='nb-{esc(nb)}'>{esc(nb)}.ipynb</h2>" + (
-            f'<iframe sandbox title="{esc(nb)}.ipynb" srcdoc="{esc(pages[nb], quote=True)}">'
+            f'<iframe sandbox title="{esc(nb)}.ipynb" '
+            f'srcdoc="{esc(frame_document(pages[nb]), quote=True)}">'
             "</iframe>" if nb in pages else "<p>No feedback page for this notebook.</p>")
         for nb in points)
     return (

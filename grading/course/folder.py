@@ -36,7 +36,7 @@ COURSE_FILE = "course.toml"
 LOCK_FILE = ".lock"
 # Folders nbgrader must not copy into the students' submitted or feedback folders.
 IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "intake", "state",
-           "exports", "log", "work", "private", "inputs", "exchange"]
+           "exports", "log", "work", "private", "inputs", "dataset", "exchange"]
 
 NBGRADER_CONFIG = """\
 # Written by `python -m grading init`: nbgrader's configuration of this course folder.

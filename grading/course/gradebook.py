@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 from ..coursedir import ASSIGNMENT
+from ..sanitize import inert_name
 
 
 def open_gradebook(course):
@@ -38,8 +39,9 @@ def _utc_naive(when):
 def ensure_student(gb, student_id, info=None):
     """Create or update the gradebook's student with the roster's names and email."""
     info = info or {}
-    fields = {k: info[k] for k in ("first_name", "last_name", "email", "lms_user_id")
-              if info.get(k)}
+    # formgrader writes the names into its page unescaped: no markup gets there.
+    fields = {k: (inert_name(info[k]) if k.endswith("_name") else info[k])
+              for k in ("first_name", "last_name", "email", "lms_user_id") if info.get(k)}
     return gb.update_or_create_student(student_id, **fields)
 
 
