@@ -264,8 +264,8 @@ def grade_submission(sub, setup, only=None):
         for name in set(present) - set(only):
             (submitted / f"{name}.ipynb").unlink()
         present = [name for name in present if name in only]
-        sub.problems[:] = [p for p in sub.problems if not p.startswith(
-            tuple(f"{nb}.ipynb" for nb in NOTEBOOKS if nb not in only))]
+        others = [f"{nb}.ipynb" for nb in NOTEBOOKS if nb not in only]
+        sub.problems[:] = [p for p in sub.problems if not any(nb in p for nb in others)]
     grade.problems = list(sub.problems)
     if present:
         _restore_notebooks(submitted, present, setup.repo / ASSIGNMENT, grade)

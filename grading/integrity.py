@@ -152,9 +152,11 @@ def _strip(cell):
 
 
 def _without_grade_id(cell, notebook, changes):
-    """A cell with no grade_id: unchanged, unless its nbgrader metadata would trip nbgrader."""
+    """A cell with no grade_id: unchanged, unless its nbgrader metadata would trip nbgrader
+    or the grader (any flag, a ``grade_id`` that is not a name, metadata not a mapping)."""
     raw = cell.get("metadata", {}).get("nbgrader", _MISSING)
-    if raw is _MISSING or (isinstance(raw, dict) and not any(raw.get(f) for f in FLAGS)):
+    if raw is _MISSING or (isinstance(raw, dict) and "grade_id" not in raw
+                           and not any(raw.get(f) for f in FLAGS)):
         return cell
     detail = "nbgrader metadata without a grade_id: removed, kept as an ordinary cell"
     changes.append(Change(notebook, cell.get("id", "?"), "unknown id", detail, restored=False))
@@ -218,16 +220,17 @@ def _reinsert(cells, released, present, notebook, changes):
     return restored
 
 
-def _fix_cell_ids(nb, winners):
-    """Give every cell a valid, unique id; cells in ``winners`` keep theirs."""
-    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
-        for cell in nb.cells:
-            cell.pop("id", None)
-        return
-    keep = {id(cell) for cell in winners}
-    taken = {cell["id"] for cell in winners if "id" in cell}
-    for cell in nb.cells:
-        if id(cell) in keep and "id" in cell:
+def unique_cell_ids(cells, keep=()):
+    """Give every cell a valid, unique id (nbformat 4.5's); return how many were changed.
+
+    Cells in ``keep`` keep theirs. A missing, invalid or repeated id becomes
+    ``<id>-<n>`` (or ``cell-<n>``). ``cells`` are dicts (NotebookNode or parsed JSON).
+    """
+    kept = {id(cell) for cell in keep}
+    taken = {cell["id"] for cell in keep if "id" in cell}
+    changed = 0
+    for cell in cells:
+        if id(cell) in kept and "id" in cell:
             continue
         cid = cell.get("id")
         if not isinstance(cid, str) or not CELL_ID.match(cid) or cid in taken:
@@ -236,7 +239,18 @@ def _fix_cell_ids(nb, winners):
             while f"{base}-{n}" in taken:
                 n += 1
             cell["id"] = f"{base}-{n}"
+            changed += 1
         taken.add(cell["id"])
+    return changed
+
+
+def _fix_cell_ids(nb, winners):
+    """Give every cell a valid, unique id; cells in ``winners`` keep theirs."""
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+        for cell in nb.cells:
+            cell.pop("id", None)
+        return
+    unique_cell_ids(nb.cells, winners)
 
 
 def _restore_kernelspec(nb, released, notebook, changes):

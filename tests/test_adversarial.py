@@ -262,13 +262,21 @@ def test_a_submission_that_hangs_gets_its_result_and_leaves_nothing(resources):
 REPORT = REPO / "build" / "red-team.md"
 
 
-def _did(grade):
-    """What the grader did about a submission, in a few words."""
-    said = [*grade.problems, *(p for ps in grade.failed.values() for p in ps)]
-    said = [p for p in said if "is missing: its points are 0" not in p]
-    restored = f"{len(grade.restored)} cell(s) restored; " if grade.restored else ""
-    first = said[0] if said else "graded normally"
-    return (restored + first).replace("|", "/").replace("\n", " ")[:110]
+FIRST = ("grading stopped", "together", "processes and threads", "broke the rules",
+         "time limit", "out of memory", "kernel died", "restored", "test accuracy")
+
+
+def _did(grade, baseline):
+    """What the grader did about a submission beyond what it did about ``baseline``."""
+    def said(g):
+        return [*g.problems, *g.restored, *(p for ps in g.failed.values() for p in ps)]
+
+    new = [p for p in said(grade) if p not in said(baseline)]
+    new.sort(key=lambda p: next((i for i, word in enumerate(FIRST) if word in p), len(FIRST)))
+    text = new[0] if new else "graded normally"
+    if grade.restored:
+        text = f"{len(grade.restored)} change(s) to test cells undone; {text}"
+    return text.replace("|", "/").replace("\n", " ")[:120]
 
 
 def _total(grade):
@@ -282,14 +290,15 @@ def test_red_team_report(attacked, resources):
                   and _points(honest) == expected_points(HALF_DONE))
     rows = [("case", "what the grader did", "points", "honest kept exactly their points")]
     for name in sorted(attack_sources()):
-        rows.append((name, _did(grades[name]), f"{_total(grades[name]):g} "
+        rows.append((name, _did(grades[name], honest), f"{_total(grades[name]):g} "
                      f"(honest {_total(honest):g})", "yes" if bystanders else "NO"))
     usual = resources["benign"]["honest"]
     beside = resources["attacked"]["honest"]
     kept = beside.scores == usual.scores
     for name in resource_attacks(CELL_TIMEOUT):
         grade = resources["attacked"][name]
-        rows.append((name, _did(grade), f"{_total(grade):g} (kNN only)",
+        rows.append((name, _did(grade, resources["benign"]["untouched0"]),
+                     f"{_total(grade):g} (kNN only)",
                      f"{'yes' if kept else 'NO'}, in {beside.seconds / usual.seconds:.2f}x "
                      "its usual time"))
     table = "\n".join("| " + " | ".join(row) + " |" for row in rows[:1])

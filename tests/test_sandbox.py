@@ -654,3 +654,23 @@ def test_as_root_student_code_runs_as_the_sandbox_uid(sandbox, layout):
     report = output(run(layout, code, secret, expose=[secret.parent]))
     assert report == {"read": "EACCES"}
     assert (layout.scratch / "made.txt").stat().st_uid == policy.SANDBOX_UID
+
+
+def test_runs_from_a_checkout_under_tmp_with_spaces_behind_a_symlink(sandbox, tmp_path):
+    """A clone in /tmp, in a folder with a space, reached through a symlink, works."""
+    real = tmp_path / "check out"
+    shutil.copytree(REPO / "grading", real / "grading",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (real / "scratch").mkdir()
+    (real / "data file.txt").write_text("exposed")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    argv = sandbox_command(command("import os; print(open(os.sys.argv[1]).read(), os.getcwd())",
+                                   link / "data file.txt"),
+                           link / "scratch", expose=[link / "data file.txt"])
+    boot = argv[4].replace(repr(str(REPO)), repr(str(link)))
+    assert boot != argv[4]
+    result = subprocess.run([*argv[:4], boot, *argv[5:]], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["exposed", str(link / "scratch")]

@@ -1,11 +1,12 @@
 """Submissions into the course folder: every attempt kept, one chosen to grade.
 
 ``python -m grading intake COURSE DOWNLOAD`` reads an LMS download
-(:func:`grading.intake.lms.read_download`), copies each attempt into
-``COURSE/intake/attempts/<student_id>/<n>/`` (an attempt already there, same files,
-is not copied twice), matches students with the roster, chooses which attempt of
-each student is graded (the course's ``grade`` policy and deadlines), and writes
-``COURSE/intake/students.json`` and the intake report ``COURSE/intake/report.txt``.
+(:func:`grading.intake.lms.read_download`, within the intake limits), moves each
+attempt into ``COURSE/intake/attempts/<student_id>/<n>/`` (an attempt already there,
+same files, is not stored twice), matches students with the roster, chooses which
+attempt of each student is graded (the course's ``grade`` policy and deadlines), and
+writes ``COURSE/intake/students.json`` and the intake report
+``COURSE/intake/report.txt``.
 
 A student's course id is made once from their LMS id and kept: later downloads
 add attempts to the same student.
@@ -91,7 +92,11 @@ def _student_for(records, lms_id):
 
 
 def store_attempt(course, records, attempt):
-    """Copy one :class:`~grading.intake.model.Attempt` in; return (student_id, new?)."""
+    """Move one :class:`~grading.intake.model.Attempt` in; return (student_id, new?).
+
+    ``attempt.files`` (a folder of the staging area, read within the intake limits)
+    is moved into the course folder, unless the same files are already there.
+    """
     student_id = _student_for(records, valid_text(attempt.lms_id))
     rec = records["students"][student_id]
     rec["name"] = valid_text(attempt.name) or rec.get("name", "")
@@ -109,8 +114,9 @@ def store_attempt(course, records, attempt):
     dest = folder / str(number)
     tmp = folder / f".{number}.new"
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(attempt.files, tmp, symlinks=True,
-                    ignore=lambda d, names: [n for n in names if n in DROPPED])
+    # Moved, not copied: the staging folder is this attempt's only copy (a rename when
+    # the course's work/ is on the same disk; shutil copies and deletes otherwise).
+    shutil.move(attempt.files, tmp)
     tmp.rename(dest)
     rec["attempts"].append({
         "dir": dest.relative_to(course).as_posix(), "fingerprint": digest,

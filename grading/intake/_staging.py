@@ -1,7 +1,8 @@
 """Where a download's attempts are written: ``staging/1/``, ``staging/2/``, ...
 
 :class:`Reader` is what every format's reader shares: it numbers attempt folders,
-copies files into them under safe names only, places loose package files, and at
+copies files into them under safe names only and within one submission's limits per
+attempt (:class:`~grading.intake._limits.Budget`), places loose package files, and at
 the end fills in times (file times when told to), roster checks and the notes
 about missing times.
 """
@@ -12,9 +13,11 @@ import re
 from pathlib import Path
 
 from ..coursedir import PACKAGE
+from ._limits import Budget
 from ._names import package_place, safe_parts
 from .model import Attempt, Download
 
+MAX_NOTES = 20  # problem lines about left-out files per attempt; the rest are counted
 LABELS = {"canvas": "Canvas", "gradescope": "Gradescope", "moodle": "Moodle",
           "folders": "Folder"}
 
@@ -37,6 +40,8 @@ class Reader:
         self.use_file_times, self.tz = use_file_times, tz
         self.download = Download(fmt, problems=list(tree.problems))
         self._entries = {}  # attempt number -> entries copied, for file times
+        self._budgets = {}  # attempt number -> what it may still unpack to
+        self._left_out = {}  # attempt number -> files left out by the copy (MAX_NOTES said)
 
     def attempt(self, lms_id, name, label, **fields):
         """A new :class:`Attempt` with an empty folder ``staging/<n>/``."""
@@ -46,6 +51,8 @@ class Reader:
         attempt = Attempt(lms_id=lms_id, name=name, files=folder, label=label, **fields)
         self.download.attempts.append(attempt)
         self._entries[number] = []
+        self._budgets[number] = Budget(self.tree.limits)
+        self._left_out[number] = 0
         return attempt
 
     def skip(self, entry, why):
@@ -66,11 +73,17 @@ class Reader:
             attempt.problems.append(f"two files would both be {rel} (the second is "
                                     f"{entry.name}): kept the first")
             return
-        problem = self.tree.copy(entry, target)
-        if problem:
-            attempt.problems.append(problem)
+        number = int(attempt.files.name)
+        budget = self._budgets[number]
+        if budget.stopped:  # said once, when it stopped
             return
-        self._entries[int(attempt.files.name)].append(entry)
+        problem = self.tree.copy(entry, target, budget)
+        if not problem:
+            self._entries[number].append(entry)
+            return
+        self._left_out[number] += 1
+        if self._left_out[number] <= MAX_NOTES:
+            attempt.problems.append(problem)
 
     def put_loose(self, attempt, entry, parts):
         """Like :meth:`put`; a lone ``.py`` file at the top goes to its package place."""
@@ -88,7 +101,10 @@ class Reader:
             self.download.problems.append(self._no_times_note())
         if self.roster is not None:
             self._check_roster()
-        for attempt in self.download.attempts:
+        for number, attempt in enumerate(self.download.attempts, start=1):
+            if self._left_out[number] > MAX_NOTES:
+                attempt.problems.append(f"left out {self._left_out[number] - MAX_NOTES} more "
+                                        "file(s) for the same reasons")
             names = {p.name for p in attempt.files.iterdir()}
             if not names:
                 attempt.problems.append("nothing to grade in this attempt")

@@ -3,10 +3,13 @@
 Each reader below states the layout it expects. All of them take the download as the
 LMS delivers it (a .zip file, read in place) or as unzipped by hand (a folder); folders
 wrapping the whole download are looked through. Every attempt's files are copied to
-``staging/<n>/`` with the LMS's prefixes removed; nothing is written anywhere else, and
-nothing a student named becomes a path without being made safe (see
-:mod:`~grading.intake._tree` and :func:`~grading.intake._names.safe_component`).
-Unreadable things are problems in the :class:`~.model.Download`, never exceptions.
+``staging/<n>/`` with the LMS's prefixes removed, within one submission's limits
+(:mod:`~grading.intake._limits`: a zip bomb, a file too large or too many files are
+refused, said in that attempt's problems, and never partly written); links are never
+followed; nothing is written anywhere else, and nothing a student named becomes a path
+without being made safe (see :mod:`~grading.intake._tree` and
+:func:`~grading.intake._names.safe_component`). Unreadable things are problems in the
+:class:`~.model.Download`, never exceptions.
 """
 
 from __future__ import annotations
@@ -19,10 +22,9 @@ from ._gradescope import METADATA, SUBMISSION_DIR, read_gradescope
 from ._names import latest_copies, parse_canvas, parse_moodle
 from ._staging import Reader, natural, order_key
 from ._times import parse_moodle_time, zone
-from ._tree import BadDownload, Tree, looks_like_assignment
+from ._tree import DROPPED, BadDownload, Tree, looks_like_assignment
 from .model import FORMATS, Download
 from .roster import read_roster
-from .unpack import DROPPED
 
 __all__ = ["detect_format", "read_download"]
 
@@ -85,7 +87,8 @@ def _fitting(entries):
     return None
 
 
-def read_download(path, staging, fmt=None, roster=None, use_file_times=False, timezone="UTC"):
+def read_download(path, staging, fmt=None, roster=None, use_file_times=False, timezone="UTC",
+                  limits=None):
     """Read the download at ``path`` into attempts whose files are in ``staging/<n>/``.
 
     Parameters
@@ -105,6 +108,10 @@ def read_download(path, staging, fmt=None, roster=None, use_file_times=False, ti
         files (a zip member's stored time read in ``timezone``, or a file's mtime).
     timezone : str
         IANA name of the zone the LMS's local times are written in.
+    limits : grading.intake._limits.Limits or None
+        What each attempt may unpack to (None: one submission's defaults, 300 MB and
+        5,000 files; zip members compressed more than 200 times are refused). A file
+        refused is a problem of its attempt; nothing of it is written.
 
     Returns
     -------
@@ -127,7 +134,7 @@ def read_download(path, staging, fmt=None, roster=None, use_file_times=False, ti
     if isinstance(roster, str | Path):
         roster = read_roster(roster, timezone=timezone)
     try:
-        tree = Tree(path)
+        tree = Tree(path, limits)
     except BadDownload as error:
         return Download(fmt or "folders", problems=[str(error)])
     with tree:

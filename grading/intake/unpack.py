@@ -2,39 +2,63 @@
 
 A class folder holds one folder or .zip per student: the student's copy of
 ``assignment1/``. Whatever shape it arrives in, :func:`prepare` produces a folder with
-the notebooks at its top and ``cs231n_lib/`` beside them, and a list of problems in
-words an instructor can forward:
+the notebooks at its top and ``cs231n_lib/`` beside them, holding only what grading
+needs, and a list of problems in words an instructor can forward:
 
+- the submission is read in place (:class:`~grading.intake._tree.Tree`), never
+  unpacked whole, within one submission's limits (:mod:`~grading.intake._limits`:
+  300 MB counted as written, 5,000 files, 12 folder levels, zip members compressed at
+  most 200 times); symbolic links, hard links and special files are refused;
 - an extra folder level (``alice.zip`` holding ``assignment1/knn.ipynb``) is removed;
-- a notebook that is not valid JSON or not a notebook is left out (graded as missing);
+- only the notebooks, the package's ``.py`` files and small files the release has are
+  copied (:mod:`~grading.intake._select`); anything else is left out before a byte
+  of it is written, and said (``left out: big.bin (1.0 GiB), not part of the
+  assignment``); ``datasets/``, caches and checkpoints are dropped silently;
+- a notebook is repaired where it can be (bytes that are not UTF-8, lone surrogates,
+  nbformat 3, cell ids) or left out, graded as missing
+  (:mod:`~grading.intake._notebook`);
 - a missing package file is replaced by the release's unfinished copy, so that the
   rest of the package still imports and the rest is graded;
-- a name that is not a valid student id is turned into one;
-- ``datasets/``, caches and checkpoints are dropped.
+- a name that is not a valid student id is turned into one; an entry of the class
+  folder that is a symbolic link (perhaps to another student's folder) or a hard link
+  is refused, and said.
 
 Nothing here raises for a bad submission: problems are data.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-
-import nbformat
+from pathlib import Path
 
 from ..coursedir import NOTEBOOKS, PACKAGE, REPO
+from ._limits import (
+    MAX_DEPTH,
+    MAX_MEMBERS,
+    MAX_NOTEBOOK,
+    MAX_RATIO,
+    MAX_SOURCE,
+    MAX_UNPACKED,
+    Budget,
+    Limits,
+    limit_text,
+    link_problem,
+    size_text,
+)
+from ._notebook import clean_notebook
+from ._select import find_root, select
+from ._tree import DROPPED, BadDownload, Tree
+from .model import valid_text
 
-DROPPED = {"datasets", "__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", ".venv",
-           ".cs231n_facts"}
+__all__ = ["DROPPED", "MAX_DEPTH", "MAX_MEMBERS", "MAX_NOTEBOOK", "MAX_RATIO", "MAX_SOURCE",
+           "MAX_UNPACKED", "VALID_ID", "Submission", "current_limits", "discover", "prepare",
+           "refusal", "student_id_for"]
 
-
-def _ignored(folder, names):
-    """copytree's ignore: dropped names and every symlink (never followed out of a submission)."""
-    return {n for n in names if n in DROPPED or (Path(folder) / n).is_symlink()}
 # A student id becomes a folder name and a database key in nbgrader.
 VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -47,10 +71,16 @@ class Submission:
     path: Path
     student_id: str = ""
     problems: list[str] = field(default_factory=list)
+    refused: str = ""  # why it is not graded at all (said in problems), or ""
 
 
 def discover(class_dir):
-    """The submissions in ``class_dir``, sorted by name, each with a unique valid id."""
+    """The submissions in ``class_dir``, sorted by name, each with a unique valid id.
+
+    An entry that :func:`refusal` refuses (a link, or neither a folder nor a zip) is
+    listed too, with ``refused`` set and said in its problems: :func:`prepare` grades
+    nothing of it.
+    """
     class_dir = Path(class_dir)
     if not class_dir.is_dir():
         raise FileNotFoundError(
@@ -62,7 +92,11 @@ def discover(class_dir):
         if path.name.startswith(".") or path.name in DROPPED:
             continue
         name = path.stem if path.suffix.lower() == ".zip" else path.name
-        found.append(Submission(name, path))
+        sub = Submission(valid_text(name), path)
+        sub.refused = refusal(path)
+        if sub.refused:
+            sub.problems.append(f"{valid_text(path.name)} is {sub.refused}: not graded")
+        found.append(sub)
     # Valid names keep their id (the first of two alike: alice/ before alice.zip);
     # the others take what is left.
     taken, keep = set(), set()
@@ -108,148 +142,122 @@ def _unique(candidate, taken):
     return f"{candidate}-{n}"
 
 
-def prepare(sub, dest, release=REPO / "assignment1"):
-    """Copy or unpack ``sub`` into ``dest`` in the release's layout; append its problems.
+def refusal(path):
+    """Why the class folder's entry ``path`` is not graded at all, or ''.
 
-    Returns the list of notebook names (without .ipynb) that are present and valid.
+    A symbolic link (named like a student, perhaps pointing at another student's
+    folder) and a zip with other names (a hard link) are refused, as is anything
+    neither a folder nor a .zip file.
+    """
+    path = Path(path)
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        return f"not readable ({error.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"a symbolic link (to {valid_text(target)}), never followed"
+    if stat.S_ISDIR(info.st_mode):
+        return ""
+    if stat.S_ISREG(info.st_mode) and path.suffix.lower() == ".zip":
+        return link_problem(info)
+    return "neither a folder nor a .zip file"
+
+
+def current_limits():
+    """The limits in force, read from this module at call time (a course may lower them)."""
+    return Limits(MAX_UNPACKED, MAX_MEMBERS, MAX_DEPTH, MAX_RATIO, MAX_NOTEBOOK, MAX_SOURCE)
+
+
+def prepare(sub, dest, release=REPO / "assignment1", limits=None):
+    """Copy what grading needs of ``sub`` into ``dest`` in the release's layout.
+
+    Parameters
+    ----------
+    sub : Submission
+        Its ``problems`` get one line per thing found (see the module's docstring).
+    dest : str or Path
+        Emptied first; nothing is written outside it.
+    release : Path
+        The release folder: its package files fill in missing ones.
+    limits : Limits or None
+        None: :func:`current_limits`.
+
+    Returns
+    -------
+    list of str
+        The notebook names (without .ipynb) that are present and valid.
     """
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    unpacked = dest.parent / f".{dest.name}-unpacked"
-    if unpacked.exists():
-        shutil.rmtree(unpacked)
-    try:
-        if sub.path.is_dir():
-            shutil.copytree(sub.path, unpacked, ignore=_ignored)
-        elif sub.path.suffix.lower() == ".zip":
-            _unzip(sub.path, unpacked, sub.problems)
-        else:
-            sub.problems.append(
-                f"{sub.path.name} is neither a folder nor a .zip file: nothing graded"
-            )
-            return []
-        root = _find_root(unpacked, sub.problems)
-        if root is None:
-            sub.problems.append("no notebook and no cs231n_lib/ found in the submission")
-            return []
-        _copy_clean(root, dest)
-    finally:
-        shutil.rmtree(unpacked, ignore_errors=True)
-    present = _check_notebooks(dest, sub.problems)
-    _fill_package(dest, Path(release), sub.problems)
+    refused = _copy_wanted(sub, dest, Path(release), limits or current_limits())
+    present = []
+    if refused is not None:
+        present = _check_notebooks(dest, sub.problems, refused, limits or current_limits())
+        _fill_package(dest, Path(release), sub.problems)
+    sub.problems[:] = [valid_text(p) for p in sub.problems]
     return present
 
 
-# What one student's zip may unpack to. A whole submission with plots in its notebooks
-# is a few MB; these stop a zip bomb long before it fills a disk.
-MAX_UNPACKED = 300 * 2**20  # bytes, all members together
-MAX_MEMBERS = 5000
-MAX_DEPTH = 12  # folder levels inside the zip
-MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
+def _copy_wanted(sub, dest, release, limits):
+    """Copy the files :func:`select` keeps; None when nothing could be graded.
 
-
-def _unzip(path, into, problems):
-    """Unpack a student's zip into ``into``, within the limits above; note what is left out."""
-    into.mkdir(parents=True)
+    Returns the notebooks refused for their size (said already).
+    """
+    problems = sub.problems
+    why = sub.refused or refusal(sub.path)
+    if why:
+        if not sub.refused:
+            problems.append(f"{valid_text(sub.path.name)} is {why}: nothing graded")
+        return None
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_MEMBERS:
-                problems.append(f"{path.name} holds {len(members)} files, more than the "
-                                f"{MAX_MEMBERS} a submission may have: nothing unpacked")
-                return
-            budget = MAX_UNPACKED
-            for member in members:
-                budget = _unzip_member(archive, member, into, budget, problems)
-                if budget is None:
-                    return
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as error:
-        problems.append(f"{path.name} is not a readable zip file ({error})")
+        tree = Tree(sub.path, limits, what="submission")
+    except BadDownload as error:
+        problems.append(str(error))
+        return None
+    with tree:
+        problems.extend(tree.problems)
+        total = sum(e.size for e in tree.entries)
+        if total > limits.unpacked:
+            kind = "zip unpacks to" if tree.is_zip else "folder holds"
+            problems.append(f"the {kind} more than {limit_text(limits.unpacked)} "
+                            f"({size_text(total)} in {len(tree.entries)} files): only the "
+                            "assignment's files are copied")
+        root = find_root(tree.entries, problems)
+        if root is None:
+            problems.append("no notebook and no cs231n_lib/ found in the submission")
+            return None
+        keep, refused = select(tree.entries, root, release, limits, problems)
+        budget = Budget(limits)
+        for entry, parts in keep:
+            if budget.stopped:
+                break
+            target = dest.joinpath(*parts)
+            if target.exists():
+                problems.append(f"two files would both be {'/'.join(parts)} (the second is "
+                                f"{entry.name}): kept the first")
+                continue
+            problem = tree.copy(entry, target, budget)
+            if problem:
+                problems.append(problem)
+    return refused
 
 
-def _unzip_member(archive, member, into, budget, problems):
-    """Write one member; return the bytes left to unpack, or None to stop unpacking."""
-    parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-    if member.filename.startswith("/") or ".." in parts:
-        problems.append(f"skipped {member.filename!r}: a path outside the submission")
-        return budget
-    if member.is_dir() or any(p in DROPPED for p in parts):
-        return budget
-    if len(parts) > MAX_DEPTH:
-        problems.append(f"skipped {member.filename[:120]!r}: more than {MAX_DEPTH} folders deep")
-        return budget
-    ratio = member.file_size / max(member.compress_size, 1)
-    if member.file_size > 2**20 and ratio > MAX_RATIO:
-        problems.append(f"skipped {member.filename[:120]!r}: compressed {ratio:.0f} times "
-                        f"(a zip bomb?), more than {MAX_RATIO}")
-        return budget
-    target = into.joinpath(*parts)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with archive.open(member) as src, open(target, "wb") as dst:
-        while block := src.read(1 << 20):  # the sizes a zip declares can lie: count
-            budget -= len(block)
-            if budget < 0:
-                problems.append(f"the zip unpacks to more than {MAX_UNPACKED // 2**20} MB: "
-                                f"unpacking stopped at {member.filename[:120]!r}")
-                dst.close()
-                target.unlink()
-                return None
-            dst.write(block)
-    return budget
-
-
-def _looks_like_root(folder):
-    return (folder / PACKAGE).is_dir() or any((folder / f"{n}.ipynb").is_file() for n in NOTEBOOKS)
-
-
-def _find_root(folder, problems, max_depth=4):
-    """The shallowest folder holding a notebook or cs231n_lib/ (breadth first)."""
-    level = [folder]
-    for depth in range(max_depth + 1):
-        roots = [f for f in level if _looks_like_root(f)]
-        if roots:
-            root = max(roots, key=lambda f: sum((f / f"{n}.ipynb").is_file() for n in NOTEBOOKS))
-            if depth:
-                rel = root.relative_to(folder).as_posix()
-                problems.append(f"the assignment was inside {rel}/, one folder level too deep: "
-                                "graded from there")
-            if len(roots) > 1:
-                problems.append(f"{len(roots)} copies of the assignment found: graded "
-                                f"{root.relative_to(folder).as_posix() or 'the top one'}")
-            return root
-        level = sorted(d for f in level for d in f.iterdir() if d.is_dir())
-    return None
-
-
-def _copy_clean(root, dest):
-    for item in root.iterdir():
-        if item.name in DROPPED or item.is_symlink():
-            continue
-        if item.is_dir():
-            shutil.copytree(item, dest / item.name, ignore=_ignored, dirs_exist_ok=True)
-        else:
-            shutil.copy2(item, dest / item.name)
-
-
-def _check_notebooks(dest, problems):
+def _check_notebooks(dest, problems, refused, limits):
     present = []
     for name in NOTEBOOKS:
         path = dest / f"{name}.ipynb"
         if not path.is_file():
-            problems.append(f"{name}.ipynb is missing: its points are 0")
+            if name not in refused:
+                problems.append(f"{name}.ipynb is missing: its points are 0")
             continue
-        try:
-            nb = nbformat.read(path, as_version=4)
-            nbformat.validate(nb)
-        except Exception as error:  # JSON errors, schema errors, decoding errors alike
-            text = str(error).strip()
-            first = text.splitlines()[0] if text else type(error).__name__
-            problems.append(f"{name}.ipynb is not a valid notebook ({first}): graded as missing")
-            path.unlink()
-            continue
-        present.append(name)
+        if clean_notebook(path, problems, limits.notebook):
+            present.append(name)
     return present
 
 
