@@ -16,6 +16,10 @@ import numpy as np
 
 # The lecture's three images (cat, car, frog): with X the identity, X @ W are the scores.
 LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+# Tolerances of the checks on :func:`hostile_scores`: every correct formulation (a shift
+# by each row's largest score, log-sum-exp, np.logaddexp...) agrees within about 1e-12
+# relative; a global shift, or none, gives inf or NaN.
+HOSTILE_RTOL, HOSTILE_ATOL = 1e-8, 1e-10
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,43 @@ def judge_test_predictions(facts, context, bar):
 
 
 # ----------------------------------------------------------------------------- inputs
+
+
+def hostile_scores():
+    """Scores that tell a loss computed row by row from one computed globally.
+
+    Rows of very different magnitude: scores in the thousands (up to 5000), near 0,
+    near -1e4, all equal (at 2000, at 0 and at -1e4), and rows that mix them.
+    Subtracting each row's largest score keeps every softmax finite. Subtracting one
+    largest score of the whole matrix (5000) leaves the rows near 0 or -1e4 without
+    an exponential above underflow (their sums are 0: log 0, 0 / 0), and subtracting
+    nothing overflows exp(5000). Fair to every correct formulation: each correct score
+    is within 15 of its row's largest, so no correct class's probability underflows
+    (``-log(probs[y])`` stays exact), and no SVM margin is near 0, where conventions
+    differ. New arrays at every call: student code may change them in place.
+
+    Returns
+    -------
+    scores : ndarray of shape (8, 5)
+    y : ndarray of shape (8,)
+        The correct classes.
+    magnitudes : ndarray of shape (8,)
+        A power of two per row, of the order of its scores: ``X = np.diag(magnitudes)``
+        and ``W = scores / magnitudes[:, None]`` give ``X @ W == scores`` exactly.
+    """
+    scores = np.array([
+        [1000.0, 2500.0, 5000.0, 3000.0, 4990.0],  # thousands
+        [1e-3, -2e-3, 5e-4, 0.0, 3e-3],  # near 0
+        [-1e4, -9990.3, -9995.7, -1e4, -9989.1],  # negative extremes
+        [2000.0] * 5,  # all equal, in the thousands
+        [4000.0, -1e4, 0.0, 1e-3, 3985.0],  # mixed
+        [-1e4, 3.0, -5e3, 1e-3, 2.0],  # mixed, largest near 0
+        [0.0] * 5,  # all equal, at 0
+        [-1e4] * 5,  # all equal, at -1e4
+    ])
+    y = np.array([4, 1, 1, 3, 4, 4, 0, 2])
+    magnitudes = 2.0 ** np.array([12, -10, 13, 11, 12, 13, 0, 13])
+    return scores, y, magnitudes
 
 
 _FEATURES = {}

@@ -29,11 +29,14 @@ from .check_base import (
     CHECKS,
     FACT_JUDGES,
     FACTS,
+    HOSTILE_ATOL,
+    HOSTILE_RTOL,
     LECTURE_SCORES,
     Check,
     accuracy_at_least,
     check,
     checks_for,
+    hostile_scores,
     judge_test_predictions,
     number,
     results_table,
@@ -159,8 +162,33 @@ def cross_validation_small(lib, inputs):
 # ----------------------------------------------------------------------------- losses
 
 
+def _hostile_problem():
+    """(W, X, y) whose scores ``X @ W`` are exactly those of :func:`hostile_scores`."""
+    scores, y, magnitudes = hostile_scores()
+    return scores / magnitudes[:, None], np.diag(magnitudes), y  # (N, C), (N, N), (N,)
+
+
+def _hostile_rows_check(grade_id, module, function, **options):
+    """Register ``function`` on hostile rows (no regularization: other checks have it)."""
+
+    def hostile(lib, inputs):
+        loss_fn = getattr(getattr(lib.classifiers, module), function)
+        W, X, y = _hostile_problem()
+        with np.errstate(all="ignore"):
+            loss, grad = loss_fn(W, X, y, 0.0, **options)
+        return {"loss": loss, "grad": grad}
+
+    squared = "_squared" if options.get("squared_hinge") else ""
+    hostile.__name__ = f"{function}{squared}_hostile_rows"
+    call = f"{function}(squared_hinge=True)" if squared else function
+    stability = "; numerical stability row by row" if module == "softmax" else ""
+    check(grade_id, f"{call} on rows of very different magnitude (scores in the thousands, "
+          f"near 0, near -1e4, all equal{stability})",
+          rtol=HOSTILE_RTOL, atol=HOSTILE_ATOL)(hostile)
+
+
 def _loss_checks(module, function, grade_id):
-    """The lecture's example, a random problem with and without regularization."""
+    """The lecture's example, a random problem with and without regularization, hostile rows."""
 
     def lecture(lib, inputs):
         loss_fn = getattr(getattr(lib.classifiers, module), function)
@@ -195,6 +223,8 @@ def _loss_checks(module, function, grade_id):
         check(grade_id, f"{function} with scores near 1000 (numerical stability)",
               rtol=1e-8, atol=1e-10)(stable)
 
+    _hostile_rows_check(grade_id, module, function)
+
 
 _loss_checks("linear_svm", "svm_loss_naive", "svm-test-naive-loss")
 _loss_checks("linear_svm", "svm_loss_vectorized", "svm-test-vectorized-loss")
@@ -203,7 +233,7 @@ _loss_checks("softmax", "softmax_loss_vectorized", "softmax-test-vectorized-loss
 
 
 def _squared_hinge_checks(function):
-    """The squared hinge of one SVM loss: the lecture's example, and a random problem."""
+    """The squared hinge of one SVM loss: the lecture's example, a random problem, hostile rows."""
 
     def lecture(lib, inputs):
         loss_fn = getattr(lib.classifiers.linear_svm, function)
@@ -225,6 +255,7 @@ def _squared_hinge_checks(function):
           "three examples")(lecture)
     check("svm-test-squared-hinge", f"{function}(squared_hinge=True) on a random problem",
           rtol=1e-6, atol=1e-9)(random)
+    _hostile_rows_check("svm-test-squared-hinge", "linear_svm", function, squared_hinge=True)
 
 
 _squared_hinge_checks("svm_loss_naive")

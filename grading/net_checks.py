@@ -22,9 +22,12 @@ import numpy as np
 from .check_base import (
     FACT_JUDGES,
     FACTS,
+    HOSTILE_ATOL,
+    HOSTILE_RTOL,
     LECTURE_SCORES,
     accuracy_at_least,
     check,
+    hostile_scores,
     judge_test_predictions,
     number,
     results_table,
@@ -124,6 +127,26 @@ def svm_loss_scores(lib, inputs):
     return out
 
 
+def _on_hostile_rows(loss_fn):
+    scores, y, _ = hostile_scores()
+    with np.errstate(all="ignore"):
+        loss, dscores = loss_fn(scores, y)
+    return {"loss": loss, "dscores": dscores}
+
+
+@check("two_layer_net-test-losses", "softmax_loss on rows of very different magnitude "
+       "(scores in the thousands, near 0, near -1e4, all equal; numerical stability row by "
+       "row)", rtol=HOSTILE_RTOL, atol=HOSTILE_ATOL)
+def softmax_loss_hostile_rows(lib, inputs):
+    return _on_hostile_rows(_layers(lib).softmax_loss)
+
+
+@check("two_layer_net-test-losses", "svm_loss on rows of very different magnitude (scores "
+       "in the thousands, near 0, near -1e4, all equal)", rtol=HOSTILE_RTOL, atol=HOSTILE_ATOL)
+def svm_loss_hostile_rows(lib, inputs):
+    return _on_hostile_rows(_layers(lib).svm_loss)
+
+
 # ----------------------------------------------------------------------------- the net
 
 
@@ -155,6 +178,27 @@ def net_loss_grads(lib, inputs):
         for name in ("W1", "b1", "W2", "b2"):
             out[f"{name}_{i}"] = grads[name]
     return out
+
+
+# atol 1e-6: the gradients of W1 and b1 go through dscores @ W2.T, which cancels to 0 on
+# a row of equal scores, leaving there the rounding of the softmax times the scores. With
+# log-sum-exp, probabilities off by about 1e-12 (scores near 1e4) leave about 1e-9 in W1.
+@check("two_layer_net-test-net-loss", "TwoLayerNet.loss and every gradient, with scores of "
+       "very different magnitude from row to row (in the thousands, near 0, near -1e4, all "
+       "equal; numerical stability row by row)", rtol=HOSTILE_RTOL, atol=1e-6)
+def net_loss_hostile_rows(lib, inputs):
+    scores, y, magnitudes = hostile_scores()
+    N, C = scores.shape
+    # X = diag(magnitudes), W1 = I and b1 < 0: one positive hidden unit per row,
+    # magnitudes - 2**-11 (the others are negative, never exactly 0, at the ReLU), and
+    # W2 makes the scores: hidden @ W2 = scores, up to rounding.
+    hidden = magnitudes - 2.0**-11
+    net = lib.classifiers.TwoLayerNet(N, N, C, std=1.0, rng=0)
+    net.params = {"W1": np.eye(N), "b1": np.full(N, -2.0**-11),
+                  "W2": scores / hidden[:, None], "b2": np.zeros(C)}
+    with np.errstate(all="ignore"):
+        loss, grads = net.loss(np.diag(magnitudes), y, reg=0.0)
+    return {"loss": loss, **{name: grads[name] for name in ("W1", "b1", "W2", "b2")}}
 
 
 # ----------------------------------------------------------------------------- training
