@@ -265,18 +265,23 @@ def _build_root(plan, limits):
     sc.mount("/proc", root + "/proc", None, sc.MS_BIND | sc.MS_REC)
     for path, target in plan.links.items():
         os.symlink(target, root + path)
-    for path, real, is_dir in plan.binds:
+    for path, _, is_dir in plan.binds:
         _mountpoint(root + path, is_dir)
-        _bind_fd(plan, real, root + path)
-        sc.set_readonly(root + path, recursive=True)
+    _mountpoint(root + plan.scratch, is_dir=True)
     for path, content in plan.files.items():
         os.makedirs(os.path.dirname(root + path), exist_ok=True)
         with open(root + path, "wb") as f:
             f.write(content)
-        if sc.is_within(path, "/tmp"):  # in the writable /tmp: made read-only on its own
-            sc.mount(root + path, root + path, None, sc.MS_BIND)
-            sc.set_readonly(root + path)
-    _mountpoint(root + plan.scratch, is_dir=True)
+    # What leads to paths shown under /tmp (a checkout there) is in the writable /tmp:
+    # made read-only, so that no one writes beside them (a file named like the repo's).
+    for top in sorted({"/tmp/" + p[len("/tmp/"):].split("/")[0]
+                       for p in [*(b[0] for b in plan.binds), *plan.files, plan.scratch]
+                       if sc.is_within(p, "/tmp") and p != "/tmp"}):
+        sc.mount(root + top, root + top, None, sc.MS_BIND)
+        sc.set_readonly(root + top)
+    for path, real, _ in plan.binds:
+        _bind_fd(plan, real, root + path)
+        sc.set_readonly(root + path, recursive=True)
     _bind_fd(plan, plan.scratch, root + plan.scratch)
     sc.set_readonly(root + plan.scratch, readonly=False)
     sc.set_readonly(root)  # only this mount: /tmp, /dev/shm and the scratch stay writable
