@@ -334,11 +334,16 @@ def restore_file(submitted_path, released_path, out_path):
     released = nbformat.read(released_path, as_version=4)
     restored, changes = restore(submitted, released, Path(submitted_path).stem)
     nbformat.validate(restored)
-    out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
+    write_atomic(restored, out_path)
+    return changes
+
+
+def write_atomic(nb, path):
+    """Write notebook ``nb`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        nbformat.write(restored, tmp)
-        os.replace(tmp, out_path)
+        nbformat.write(nb, tmp)
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return changes

@@ -20,14 +20,13 @@ by :func:`grading.integrity.restore` before grading.
 from __future__ import annotations
 
 import json
-import os
 import re
 import warnings
 from pathlib import Path
 
 import nbformat
 
-from ..integrity import unique_cell_ids
+from ..integrity import unique_cell_ids, write_atomic
 from ._limits import MAX_JSON_DEPTH, MAX_NOTEBOOK, limit_text, size_text
 
 _LONE = re.compile("[\ud800-\udfff]")  # json.loads pairs valid escapes: these are alone
@@ -91,7 +90,7 @@ def clean_notebook(path, problems, max_size=MAX_NOTEBOOK, max_depth=MAX_JSON_DEP
         problems.append(f"{name}: {renumbered} cell(s) had a missing, repeated or invalid "
                         "id: given new ones")
     if bad or lone or renumbered or data.get("nbformat") != 4:
-        _write(nb, path)
+        write_atomic(nb, path)
     return True
 
 
@@ -153,10 +152,4 @@ def _fix_ids(data):
     return unique_cell_ids([c for c in cells if isinstance(c, dict)])
 
 
-def _write(nb, path):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        nbformat.write(nb, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
