@@ -38,8 +38,12 @@ from grading.samples import all_parts, make_submission  # noqa: E402
 
 def grade(*args):
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "grading", *map(str, args), "--no-progress"],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "grading", *map(str, args), "--no-progress"],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -55,8 +59,11 @@ def clone_students(course, source_id, count):
     state = read_state(course, source_id)
     with open_gradebook(course) as gb:
         original = gb.find_submission(ASSIGNMENT, source_id)
-        rows = {(nb.name, g.name): (g.auto_score, g.needs_manual_grade)
-                for nb in original.notebooks for g in nb.grades}
+        rows = {
+            (nb.name, g.name): (g.auto_score, g.needs_manual_grade)
+            for nb in original.notebooks
+            for g in nb.grades
+        }
         for k in range(1, count):
             sid = f"s{k:04d}"
             for step in ("submitted", "autograded", "feedback"):
@@ -88,32 +95,48 @@ def main():
         make_submission(subs / "first", all_parts())
         one = grade("autograde", subs, course, *data)
         one_inside = read_state(course, "first")["seconds"]
-        per_student = sum(du(course / step / "first")
-                          for step in ("submitted", "autograded", "feedback", "intake/attempts"))
+        per_student = sum(
+            du(course / step / "first")
+            for step in ("submitted", "autograded", "feedback", "intake/attempts")
+        )
         clone_students(course, "first", args.students)
         idle = grade("autograde", course, *data)
         late = tmp / "late"
         shutil.copytree(subs / "first", late / "first")
         nb = late / "first" / "knn.ipynb"
         nb.write_text(nb.read_text().replace("k_choices", "k_choices ", 1))
-        subprocess.run([sys.executable, "-m", "grading", "intake", course, late,
-                        "--format", "folders"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "grading", "intake", course, late, "--format", "folders"],
+            cwd=REPO,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         incremental = grade("autograde", course, *data)
         inc_inside = read_state(course, "first")["seconds"]
         graded = len(list((course / "state").glob("*.json")))
         total_disk = du(course)
     print(f"course of {graded} graded students")
-    print(f"  one submission, fresh course (setup included): {one:6.1f} s "
-          f"(its grading {one_inside:.1f} s)")
+    print(
+        f"  one submission, fresh course (setup included): {one:6.1f} s "
+        f"(its grading {one_inside:.1f} s)"
+    )
     print(f"  autograde with nothing new ({graded} checked):   {idle:6.1f} s")
-    print(f"  one late resubmission among {graded}:           {incremental:6.1f} s "
-          f"(its grading {inc_inside:.1f} s; the rest {incremental - inc_inside:.1f} s)")
-    print(f"  incremental run / that submission's own grading = {incremental / inc_inside:.2f} "
-          "(target: about 1)")
-    print(f"  incremental run / the fresh one-submission run = {incremental / one:.2f} "
-          "(grading times vary by tens of seconds from run to run on a busy machine)")
-    print(f"  disk: {per_student / 2**20:.1f} MB per graded submission, "
-          f"{total_disk / 2**30:.2f} GB for the course of {graded}")
+    print(
+        f"  one late resubmission among {graded}:           {incremental:6.1f} s "
+        f"(its grading {inc_inside:.1f} s; the rest {incremental - inc_inside:.1f} s)"
+    )
+    print(
+        f"  incremental run / that submission's own grading = {incremental / inc_inside:.2f} "
+        "(target: about 1)"
+    )
+    print(
+        f"  incremental run / the fresh one-submission run = {incremental / one:.2f} "
+        "(grading times vary by tens of seconds from run to run on a busy machine)"
+    )
+    print(
+        f"  disk: {per_student / 2**20:.1f} MB per graded submission, "
+        f"{total_disk / 2**30:.2f} GB for the course of {graded}"
+    )
 
 
 if __name__ == "__main__":

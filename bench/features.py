@@ -71,8 +71,12 @@ def main(argv=None):
     parser.add_argument("--dtype", choices=["float64", "uint8"], default="float64")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--num-check", type=int, default=500,
-                        help="images on which batch and per-image results are compared")
+    parser.add_argument(
+        "--num-check",
+        type=int,
+        default=500,
+        help="images on which batch and per-image results are compared",
+    )
     args = parser.parse_args(argv)
 
     X_train, _, _, _ = load_cifar10(root=args.data_dir, dtype=np.dtype(args.dtype))
@@ -92,16 +96,21 @@ def main(argv=None):
     t_ours, t_course = best["ours"], best["course"]
     scale = 60000 / num
     print(f"images: {num} x {imgs.shape[1:]} {imgs.dtype}, best of {args.rounds} rounds")
-    print(f"(a) per-image, course's way: {t_course:8.2f} s   (60,000 images: "
-          f"{t_course * scale:7.2f} s)")
-    print(f"(b) extract_features:        {t_ours:8.2f} s   (60,000 images: "
-          f"{t_ours * scale:7.2f} s, target <= 7.6 s)")
+    print(
+        f"(a) per-image, course's way: {t_course:8.2f} s   (60,000 images: "
+        f"{t_course * scale:7.2f} s)"
+    )
+    print(
+        f"(b) extract_features:        {t_ours:8.2f} s   (60,000 images: "
+        f"{t_ours * scale:7.2f} s, target <= 7.6 s)"
+    )
     print(f"speed-up (a) / (b): {t_course / t_ours:.1f}x (target >= 10x)")
 
     subset = imgs[: args.num_check]
     batched = extract_features(subset, ours_fns)
-    one_by_one = extract_features(subset, [lambda im: hog_feature(im),
-                                           lambda im: color_histogram_hsv(im)])
+    one_by_one = extract_features(
+        subset, [lambda im: hog_feature(im), lambda im: color_histogram_hsv(im)]
+    )
     diff = np.abs(batched - one_by_one).max()
     print(f"batch vs per-image path on {len(subset)} images: max abs difference {diff:.3g}")
     return 0 if diff <= 1e-12 else 1

@@ -44,16 +44,21 @@ def make_class(root, size):
 
 def grade(subs, out, jobs, data_dir):
     start = time.perf_counter()
-    grades = autograde_class(subs, out, jobs=jobs, data_dir=data_dir, progress=True,
-                             log=lambda *_: None)
+    grades = autograde_class(
+        subs, out, jobs=jobs, data_dir=data_dir, progress=True, log=lambda *_: None
+    )
     return grades, time.perf_counter() - start
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--class-size", type=int, default=50)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder holding cifar-10-batches-py/ (default: datasets/)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder holding cifar-10-batches-py/ (default: datasets/)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
@@ -61,9 +66,12 @@ def main(argv=None):
         runs = {}
         for jobs in (1, 2):
             grades, seconds = grade(subs, tmp / f"out-jobs{jobs}", jobs, args.data_dir)
-            wrong = [g.submission for g in grades
-                     if {nb: s["score"] for nb, s in g.scores.items()}
-                     != expected[g.submission.split("-", 1)[1]]]
+            wrong = [
+                g.submission
+                for g in grades
+                if {nb: s["score"] for nb, s in g.scores.items()}
+                != expected[g.submission.split("-", 1)[1]]
+            ]
             if wrong:
                 print(f"error: --jobs {jobs} graded {wrong[:3]} wrongly", file=sys.stderr)
                 return 1
@@ -71,17 +79,22 @@ def main(argv=None):
     grades, _ = runs[1]
     for kind in KINDS:
         times = [g.seconds for g in grades if g.submission.endswith(kind)]
-        print(f"{kind:>10}: {statistics.median(times):5.1f} s per submission "
-              f"(median of {len(times)}, --jobs 1)")
+        print(
+            f"{kind:>10}: {statistics.median(times):5.1f} s per submission "
+            f"(median of {len(times)}, --jobs 1)"
+        )
     complete = statistics.median(g.seconds for g in grades if g.submission.endswith("complete"))
-    print(f"complete submission: {complete:.1f} s of the {TARGET_SECONDS:.0f} s target "
-          f"(ratio {complete / TARGET_SECONDS:.2f}, target <= 1)")
+    print(
+        f"complete submission: {complete:.1f} s of the {TARGET_SECONDS:.0f} s target "
+        f"(ratio {complete / TARGET_SECONDS:.2f}, target <= 1)"
+    )
     rate = {jobs: args.class_size / seconds * 60 for jobs, (_, seconds) in runs.items()}
     for jobs, (_, seconds) in runs.items():
-        print(f"--jobs {jobs}: {args.class_size} submissions in {seconds / 60:.1f} min "
-              f"({rate[jobs]:.2f} submissions per minute), every grade correct")
-    print(f"throughput --jobs 2 / --jobs 1: {rate[2] / rate[1]:.2f}x "
-          f"(target >= {TARGET_RATIO})")
+        print(
+            f"--jobs {jobs}: {args.class_size} submissions in {seconds / 60:.1f} min "
+            f"({rate[jobs]:.2f} submissions per minute), every grade correct"
+        )
+    print(f"throughput --jobs 2 / --jobs 1: {rate[2] / rate[1]:.2f}x (target >= {TARGET_RATIO})")
     return 0
 
 

@@ -47,7 +47,8 @@ def main(argv=None):
     product(), distances()  # warm up BLAS threads and caches
     best = interleaved(
         {"product": product, "distances": distances, "textbook": textbook},
-        args.rounds, args.repeats,
+        args.rounds,
+        args.repeats,
     )
     t_product, t_dist, t_text = best["product"], best["distances"], best["textbook"]
     shape = f"{args.num_test} x {X_train.shape[1]} @ {X_train.shape[1]} x {args.num_training}"

@@ -53,11 +53,14 @@ def bench_losses(X, y, W_c, reg, calls):
     best = median_times(fns, calls)
     # For information, in a round of their own: the slow form of X.T @ G, and W in
     # C order, where the gradient's layout differs from W's.
-    extra = median_times({
-        "products": products,
-        "textbook": textbook_products,
-        "svm_c": lambda: svm_loss_vectorized(W_c, X, y, reg),
-    }, calls // 2)
+    extra = median_times(
+        {
+            "products": products,
+            "textbook": textbook_products,
+            "svm_c": lambda: svm_loss_vectorized(W_c, X, y, reg),
+        },
+        calls // 2,
+    )
     naive = {
         "svm": best_time(lambda: svm_loss_naive(W, X, y, reg), 2),
         "softmax": best_time(lambda: softmax_loss_naive(W, X, y, reg), 2),
@@ -65,8 +68,10 @@ def bench_losses(X, y, W_c, reg, calls):
     shape = f"{X.shape[0]} x {X.shape[1]}"
     print(f"losses on {shape} (float64), C = {W.shape[1]}:")
     print(f"  bare products X @ W and X.T @ G:  {best['products'] * 1e3:8.2f} ms")
-    print(f"  (X.T @ G written as such:         {extra['textbook'] * 1e3:8.2f} ms, "
-          f"{extra['textbook'] / extra['products']:.2f}x)")
+    print(
+        f"  (X.T @ G written as such:         {extra['textbook'] * 1e3:8.2f} ms, "
+        f"{extra['textbook'] / extra['products']:.2f}x)"
+    )
     print("  W in Fortran order, as LinearClassifier keeps it:")
     for name in ("svm", "softmax"):
         ratio = best[name] / best["products"]
@@ -80,8 +85,9 @@ def bench_losses(X, y, W_c, reg, calls):
             f"vectorized is {speedup:.0f}x faster"
         )
     ratio = extra["svm_c"] / extra["products"]
-    print(f"  svm_loss_vectorized, W in C order: {extra['svm_c'] * 1e3:6.2f} ms  "
-          f"ratio {ratio:.3f}x")
+    print(
+        f"  svm_loss_vectorized, W in C order: {extra['svm_c'] * 1e3:6.2f} ms  ratio {ratio:.3f}x"
+    )
 
 
 def bench_training(X, y, num_iters, batch_size, rounds):
@@ -100,15 +106,18 @@ def bench_training(X, y, num_iters, batch_size, rounds):
             W -= 1e-7 * (G.T @ X_batch).T
 
     def train():
-        LinearSVM().train(X, y, learning_rate=1e-7, reg=2.5e4, num_iters=num_iters,
-                          batch_size=batch_size, rng=0)
+        LinearSVM().train(
+            X, y, learning_rate=1e-7, reg=2.5e4, num_iters=num_iters, batch_size=batch_size, rng=0
+        )
 
     best = interleaved({"bare": bare, "train": train}, rounds, 1)
     ratio = best["train"] / best["bare"]
     print(f"LinearSVM.train, {num_iters} iterations of {batch_size} from {X.shape}:")
     print(f"  bare loop (rows, products, update): {best['bare']:6.2f} s")
-    print(f"  LinearSVM.train:                    {best['train']:6.2f} s  "
-          f"ratio {ratio:.3f}x (target <= 1.15x)")
+    print(
+        f"  LinearSVM.train:                    {best['train']:6.2f} s  "
+        f"ratio {ratio:.3f}x (target <= 1.15x)"
+    )
 
 
 def main(argv=None):
@@ -117,16 +126,19 @@ def main(argv=None):
     parser.add_argument("--num-iters", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (training)")
-    parser.add_argument("--calls", type=int, default=500,
-                        help="calls of each loss, taken in turn (the median counts)")
+    parser.add_argument(
+        "--calls",
+        type=int,
+        default=500,
+        help="calls of each loss, taken in turn (the median counts)",
+    )
     args = parser.parse_args(argv)
 
     data = get_cifar10_data(root=args.data_dir)
     rng = np.random.default_rng(0)
     W = 0.0001 * rng.standard_normal((data["X_dev"].shape[1], 10))
     bench_losses(data["X_dev"], data["y_dev"], W, 2.5e4, args.calls)
-    bench_training(data["X_train"], data["y_train"], args.num_iters, args.batch_size,
-                   args.rounds)
+    bench_training(data["X_train"], data["y_train"], args.num_iters, args.batch_size, args.rounds)
     return 0
 
 

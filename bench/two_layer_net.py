@@ -70,20 +70,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
     data = get_cifar10_data(add_bias=False, dtype=np.float32)
     X, y = data["X_train"], data["y_train"]
-    print(f"TwoLayerNet step, batch 200 x {X.shape[1]}, H = {args.hidden_size}, C = 10, "
-          f"median of {args.calls} calls each")
+    print(
+        f"TwoLayerNet step, batch 200 x {X.shape[1]}, H = {args.hidden_size}, C = 10, "
+        f"median of {args.calls} calls each"
+    )
     worst = 0.0
     for dtype in (np.float32, np.float64):
         times = bench_step(X, y, args.hidden_size, dtype, args.calls)
         ratio = times["step"] / times["products"]
         worst = max(worst, ratio)
-        print(f"{np.dtype(dtype).name:>8}: four bare products {times['products'] * 1e3:6.2f} ms, "
-              f"net.loss (forward + backward) {times['step'] * 1e3:6.2f} ms: "
-              f"ratio {ratio:.2f}x (goal <= {TARGET}x)")
+        print(
+            f"{np.dtype(dtype).name:>8}: four bare products {times['products'] * 1e3:6.2f} ms, "
+            f"net.loss (forward + backward) {times['step'] * 1e3:6.2f} ms: "
+            f"ratio {ratio:.2f}x (goal <= {TARGET}x)"
+        )
     for dtype in (np.float32, np.float64):
         per_iter = bench_iterations(X, y, args.hidden_size, dtype, 500)
-        print(f"{np.dtype(dtype).name:>8}: a whole training iteration of train() (batch drawn "
-              f"from 49,000 images, step, update): {per_iter * 1e3:.2f} ms")
+        print(
+            f"{np.dtype(dtype).name:>8}: a whole training iteration of train() (batch drawn "
+            f"from 49,000 images, step, update): {per_iter * 1e3:.2f} ms"
+        )
     return 0 if worst <= TARGET else 1
 
 

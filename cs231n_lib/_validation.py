@@ -308,8 +308,7 @@ def check_affine_inputs(x, w, b):
         )
     if b.shape != (w.shape[1],):
         raise ValueError(
-            f"Expected b of shape ({w.shape[1]},), one bias per column of w, got shape "
-            f"{b.shape}."
+            f"Expected b of shape ({w.shape[1]},), one bias per column of w, got shape {b.shape}."
         )
     return x, w, b
 
@@ -343,6 +342,7 @@ def check_scores_labels(scores, y):
     scores = check_array_2d(scores, "scores", "(N, C)")
     if scores.shape[0] == 0:
         raise ValueError("Expected at least one row of scores, got shape (0, C).")
-    y = check_label_range(check_labels(y, scores.shape[0]), scores.shape[1], "y",
-                          "the columns of scores")
+    y = check_label_range(
+        check_labels(y, scores.shape[0]), scores.shape[1], "y", "the columns of scores"
+    )
     return scores, y

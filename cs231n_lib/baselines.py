@@ -212,8 +212,13 @@ def random_search(
         bar.update(count)
     bar.close()
     return RandomSearchResult(
-        W=best_W, losses=losses, best_losses=best_losses, best_accuracy=best_accuracy,
-        best_try=best_try, num_classes=num_classes, seconds=time.perf_counter() - start,
+        W=best_W,
+        losses=losses,
+        best_losses=best_losses,
+        best_accuracy=best_accuracy,
+        best_try=best_try,
+        num_classes=num_classes,
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -241,8 +246,9 @@ def _chunk_losses(loss_fn, Ws, X, y, eye, first, scale):
     count, dim, num_classes = Ws.shape
     stacked = Ws.transpose(1, 0, 2).reshape(dim, count * num_classes)  # (D, B * C)
     scores = (X @ stacked).reshape(X.shape[0], count, num_classes)  # (N, B, C)
-    losses = np.array([_loss_value(loss_fn(eye, scores[:, b], y, 0.0), "loss_fn")
-                       for b in range(count)])
+    losses = np.array(
+        [_loss_value(loss_fn(eye, scores[:, b], y, 0.0), "loss_fn") for b in range(count)]
+    )
     if not np.isfinite(losses).all():
         t = first + int(np.argmin(np.isfinite(losses)))
         raise FloatingPointError(
@@ -283,8 +289,7 @@ class NumericalDescentResult:
     num_evaluations: int
 
     def __post_init__(self):
-        _freeze(self.W, self.losses, self.step_seconds, self.analytic_seconds,
-                self.gradient_errors)
+        _freeze(self.W, self.losses, self.step_seconds, self.analytic_seconds, self.gradient_errors)
 
     @property
     def speedup(self):
@@ -318,7 +323,15 @@ def _relative_difference(a, b):
 
 
 def numerical_gradient_descent(
-    loss_fn, W0, X, y, learning_rate, reg=0.0, num_steps=1, h=1e-5, verbose=False,
+    loss_fn,
+    W0,
+    X,
+    y,
+    learning_rate,
+    reg=0.0,
+    num_steps=1,
+    h=1e-5,
+    verbose=False,
     progress=False,
 ):
     """Strategy 2: gradient descent on the numerical gradient, timing every step.
@@ -392,11 +405,16 @@ def numerical_gradient_descent(
                 f"{learning_rate:g} is too large; try {learning_rate / 10:g}."
             )
         if verbose:
-            print(f"step {step + 1} / {num_steps}: loss {losses[-2]:.4f} -> {losses[-1]:.4f}, "
-                  f"numerical gradient {seconds:.2f} s, analytic {analytic * 1e3:.2f} ms")
+            print(
+                f"step {step + 1} / {num_steps}: loss {losses[-2]:.4f} -> {losses[-1]:.4f}, "
+                f"numerical gradient {seconds:.2f} s, analytic {analytic * 1e3:.2f} ms"
+            )
     return NumericalDescentResult(
-        W=W, losses=np.array(losses), step_seconds=np.array(step_seconds),
-        analytic_seconds=np.array(analytic_seconds), gradient_errors=np.array(errors),
+        W=W,
+        losses=np.array(losses),
+        step_seconds=np.array(step_seconds),
+        analytic_seconds=np.array(analytic_seconds),
+        gradient_errors=np.array(errors),
         num_evaluations=2 * W.size,
     )
 

@@ -228,8 +228,13 @@ def tune_linear_classifier(
             # and the validation set into train_acc and val_acc.
             ### BEGIN SOLUTION
             model.train(
-                X_train, y_train, learning_rate=learning_rate, reg=reg, num_iters=num_iters,
-                batch_size=batch_size, rng=np.random.default_rng(train_seed),
+                X_train,
+                y_train,
+                learning_rate=learning_rate,
+                reg=reg,
+                num_iters=num_iters,
+                batch_size=batch_size,
+                rng=np.random.default_rng(train_seed),
             )
             train_acc = float(np.mean(model.predict(X_train) == y_train))
             val_acc = float(np.mean(model.predict(X_val) == y_val))
@@ -241,9 +246,7 @@ def tune_linear_classifier(
             best_val, best_model = val_acc, model
         bar.set_postfix(best_val=f"{best_val:.3f}")
     if best_model is None:
-        raise FloatingPointError(
-            "Training diverged for every setting. Try smaller learning rates."
-        )
+        raise FloatingPointError("Training diverged for every setting. Try smaller learning rates.")
     return results, best_val, best_model
 
 

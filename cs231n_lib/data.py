@@ -64,8 +64,7 @@ WITHHELD_LABEL = -1
 #: The key of a batch dict that marks its labels as withheld (all :data:`WITHHELD_LABEL`).
 WITHHELD_KEY = "labels_withheld"
 #: What the notebooks print instead of a test accuracy when the labels are withheld.
-WITHHELD_NOTE = ("test labels are withheld while grading: the grader scores these "
-                 "predictions itself")
+WITHHELD_NOTE = "test labels are withheld while grading: the grader scores these predictions itself"
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -322,8 +321,9 @@ def get_cifar10_data(
     return out
 
 
-def get_cifar10_images(num_training=49000, num_validation=1000, num_test=1000, root=None,
-                       dtype=np.uint8):
+def get_cifar10_images(
+    num_training=49000, num_validation=1000, num_test=1000, root=None, dtype=np.uint8
+):
     """Load CIFAR-10 as images, cut into train, validation and test splits.
 
     The splits are those of :func:`get_cifar10_data`, but the images keep their

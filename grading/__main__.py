@@ -50,73 +50,144 @@ def _positive_int(text):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m grading", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m grading",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("release", help="build assignment1/ from the sources")
-    r.add_argument("--check", action="store_true",
-                   help="fail if regenerating would change assignment1/")
+    r.add_argument(
+        "--check", action="store_true", help="fail if regenerating would change assignment1/"
+    )
     r.add_argument("--out", type=Path, default=REPO / ASSIGNMENT, help=argparse.SUPPRESS)
 
     c = sub.add_parser("init", help="create a course folder")
     c.add_argument("course", type=Path)
-    c.add_argument("--due", required=True, metavar="WHEN",
-                   help="due date, e.g. 2026-10-15T23:59 (read in --timezone) or "
-                        "2026-10-15T23:59:00-07:00")
+    c.add_argument(
+        "--due",
+        required=True,
+        metavar="WHEN",
+        help="due date, e.g. 2026-10-15T23:59 (read in --timezone) or 2026-10-15T23:59:00-07:00",
+    )
     c.add_argument("--timezone", default=None, help="IANA name (default America/Los_Angeles)")
-    c.add_argument("--lms", default="canvas", choices=FORMATS,
-                   help="where submissions come from and grades go (default canvas)")
+    c.add_argument(
+        "--lms",
+        default="canvas",
+        choices=FORMATS,
+        help="where submissions come from and grades go (default canvas)",
+    )
 
     i = sub.add_parser("intake", help="take in an LMS download")
     i.add_argument("course", type=Path)
     i.add_argument("download", type=Path, help="the LMS's zip, or the folder it unzips to")
     i.add_argument("--format", choices=FORMATS, default=None, help="default: detected")
-    i.add_argument("--roster", type=Path, default=None,
-                   help="the LMS's roster CSV (kept in the course folder for later runs)")
-    i.add_argument("--use-file-times", action="store_true", default=None,
-                   help="take submission times from the files when the LMS gives none")
+    i.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        help="the LMS's roster CSV (kept in the course folder for later runs)",
+    )
+    i.add_argument(
+        "--use-file-times",
+        action="store_true",
+        default=None,
+        help="take submission times from the files when the LMS gives none",
+    )
 
     a = sub.add_parser("autograde", help="grade what changed in a course folder")
     a.add_argument("paths", type=Path, nargs="+", metavar="COURSE | SUBMISSIONS OUTPUT")
-    a.add_argument("--student", action="append", default=None, metavar="ID",
-                   help="grade this student again (repeatable)")
-    a.add_argument("--notebook", action="append", default=None, metavar="NAME",
-                   choices=NOTEBOOKS, help="grade this notebook again (repeatable)")
+    a.add_argument(
+        "--student",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="grade this student again (repeatable)",
+    )
+    a.add_argument(
+        "--notebook",
+        action="append",
+        default=None,
+        metavar="NAME",
+        choices=NOTEBOOKS,
+        help="grade this notebook again (repeatable)",
+    )
     a.add_argument("--force", action="store_true", help="grade every submission again")
-    a.add_argument("--jobs", type=_positive_int, default=1,
-                   help="submissions graded at once (default 1)")
-    a.add_argument("--data-dir", type=Path, default=None,
-                   help="folder holding cifar-10-batches-py/ (default: $CS231N_DATA_DIR "
-                        "or datasets/)")
-    a.add_argument("--expect", type=Path, default=None,
-                   help="expected.json from `samples`: fail unless every score matches")
-    a.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
-                   help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of "
-                        "--jobs; its workers must see the same paths")
-    a.add_argument("--cell-timeout", type=_positive_int, default=CELL_TIMEOUT,
-                   help=f"seconds a notebook cell may run (default {CELL_TIMEOUT})")
-    a.add_argument("--timeout", type=_positive_int, default=SUBMISSION_TIMEOUT,
-                   help=f"seconds one submission may take (default {SUBMISSION_TIMEOUT})")
-    a.add_argument("--memory", type=float, default=6.0, metavar="GB",
-                   help="memory limit of each kernel and probe process (default 6)")
-    a.add_argument("--references", type=Path, default=None,
-                   help="reference outputs folder (default build/private/references; "
-                        "built when missing or out of date)")
-    a.add_argument("--keep-work", action="store_true",
-                   help="keep each submission's scratch folder in COURSE/work/")
+    a.add_argument(
+        "--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)"
+    )
+    a.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder holding cifar-10-batches-py/ (default: $CS231N_DATA_DIR or datasets/)",
+    )
+    a.add_argument(
+        "--expect",
+        type=Path,
+        default=None,
+        help="expected.json from `samples`: fail unless every score matches",
+    )
+    a.add_argument(
+        "--dask-scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of "
+        "--jobs; its workers must see the same paths",
+    )
+    a.add_argument(
+        "--cell-timeout",
+        type=_positive_int,
+        default=CELL_TIMEOUT,
+        help=f"seconds a notebook cell may run (default {CELL_TIMEOUT})",
+    )
+    a.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=SUBMISSION_TIMEOUT,
+        help=f"seconds one submission may take (default {SUBMISSION_TIMEOUT})",
+    )
+    a.add_argument(
+        "--memory",
+        type=float,
+        default=6.0,
+        metavar="GB",
+        help="memory limit of each kernel and probe process (default 6)",
+    )
+    a.add_argument(
+        "--references",
+        type=Path,
+        default=None,
+        help="reference outputs folder (default build/private/references; "
+        "built when missing or out of date)",
+    )
+    a.add_argument(
+        "--keep-work",
+        action="store_true",
+        help="keep each submission's scratch folder in COURSE/work/",
+    )
     a.add_argument("--no-progress", action="store_true")
 
     f = sub.add_parser("feedback", help="regenerate feedback after manual grading")
     f.add_argument("course", type=Path)
     f.add_argument("--student", action="append", default=None, metavar="ID")
-    f.add_argument("--export", default=None, choices=(*FORMATS, "plain"), metavar="LMS",
-                   help="also write one file per student for upload to this LMS")
+    f.add_argument(
+        "--export",
+        default=None,
+        choices=(*FORMATS, "plain"),
+        metavar="LMS",
+        help="also write one file per student for upload to this LMS",
+    )
 
     g = sub.add_parser("grades", help="final grades and the LMS import file")
     g.add_argument("course", type=Path)
-    g.add_argument("--lms", default=None, choices=(*FORMATS, "plain"),
-                   help="default: course.toml's [lms] format")
+    g.add_argument(
+        "--lms",
+        default=None,
+        choices=(*FORMATS, "plain"),
+        help="default: course.toml's [lms] format",
+    )
 
     m = sub.add_parser("similarity", help="report the most similar pairs of students")
     m.add_argument("course", type=Path)
@@ -158,8 +229,10 @@ def cmd_init(args):
     from .course.folder import init_course
 
     init_course(args.course, render_template(args.due, args.timezone, args.lms))
-    print(f"Course folder {args.course} created. Check {args.course / 'course.toml'} "
-          f"(due date, late policy, LMS), then: python -m grading intake {args.course} DOWNLOAD")
+    print(
+        f"Course folder {args.course} created. Check {args.course / 'course.toml'} "
+        f"(due date, late policy, LMS), then: python -m grading intake {args.course} DOWNLOAD"
+    )
     return 0
 
 
@@ -176,25 +249,35 @@ def cmd_autograde(args):
     from .isolation import Limits
 
     if len(args.paths) > 2:
-        raise UsageError("autograde takes COURSE, or SUBMISSIONS OUTPUT; got "
-                         f"{len(args.paths)} paths")
-    options = {"jobs": args.jobs, "data_dir": args.data_dir, "progress": not args.no_progress,
-                   "timeout": args.timeout, "cell_timeout": args.cell_timeout,
-                   "references": args.references, "keep_work": args.keep_work,
-                   "limits": Limits(memory_bytes=int(args.memory * 2**30)),
-                   "dask_scheduler": args.dask_scheduler}
+        raise UsageError(
+            f"autograde takes COURSE, or SUBMISSIONS OUTPUT; got {len(args.paths)} paths"
+        )
+    options = {
+        "jobs": args.jobs,
+        "data_dir": args.data_dir,
+        "progress": not args.no_progress,
+        "timeout": args.timeout,
+        "cell_timeout": args.cell_timeout,
+        "references": args.references,
+        "keep_work": args.keep_work,
+        "limits": Limits(memory_bytes=int(args.memory * 2**30)),
+        "dask_scheduler": args.dask_scheduler,
+    }
     if len(args.paths) == 2:
         submissions, course = args.paths
         autograde_class(submissions, course, **options)
     else:
         course = args.paths[0]
-        autograde_course(course, students=args.student, notebooks=args.notebook,
-                         force=args.force, **options)
+        autograde_course(
+            course, students=args.student, notebooks=args.notebook, force=args.force, **options
+        )
     grades = state_grades(course)
     points = maxima(course.resolve() / "work" / "_template")
     print(format_table(grades, points))
-    print(f"grades: {course / 'grades.csv'}; feedback: {course / 'feedback'}; "
-          f"gradebook for manual grading: {course / 'gradebook.db'}")
+    print(
+        f"grades: {course / 'grades.csv'}; feedback: {course / 'feedback'}; "
+        f"gradebook for manual grading: {course / 'gradebook.db'}"
+    )
     if args.expect:
         return _check_expected(grades, json.loads(args.expect.read_text()))
     return 0
@@ -205,8 +288,9 @@ def cmd_feedback(args):
 
     regenerate_feedback(args.course, students=args.student)
     if args.export:
-        where = export_feedback(args.course, args.export, args.course / "exports" / "feedback",
-                                regenerate=False)
+        where = export_feedback(
+            args.course, args.export, args.course / "exports" / "feedback", regenerate=False
+        )
         print(f"Feedback for upload: {where}")
     return 0
 
@@ -272,19 +356,28 @@ def main(argv=None):
     from .isolation import SandboxUnavailable
 
     args = parser().parse_args(argv)
-    command = {"release": cmd_release, "autograde": cmd_autograde, "init": cmd_init,
-               "intake": cmd_intake, "feedback": cmd_feedback, "grades": cmd_grades,
-               "similarity": cmd_similarity, "run-notebooks": cmd_run_notebooks,
-               "samples": cmd_samples}[args.command]
+    command = {
+        "release": cmd_release,
+        "autograde": cmd_autograde,
+        "init": cmd_init,
+        "intake": cmd_intake,
+        "feedback": cmd_feedback,
+        "grades": cmd_grades,
+        "similarity": cmd_similarity,
+        "run-notebooks": cmd_run_notebooks,
+        "samples": cmd_samples,
+    }[args.command]
     try:
         return command(args)
-    except (CourseError, ConfigError, UsageError, SandboxUnavailable,
-            FileNotFoundError) as error:
+    except (CourseError, ConfigError, UsageError, SandboxUnavailable, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nStopped. Every submission graded so far is committed; run the same "
-              "command again to go on from there.", file=sys.stderr)
+        print(
+            "\nStopped. Every submission graded so far is committed; run the same "
+            "command again to go on from there.",
+            file=sys.stderr,
+        )
         return 130
 
 

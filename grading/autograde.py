@@ -53,8 +53,14 @@ from .references import REFERENCES, ensure_references
 TEMPLATE = "_template"  # not a valid student id, so it never collides with one
 MAX_BLAS_THREADS = 8  # well under the sandbox's process limit (Limits.processes)
 # What the kernels and probes get of the grader's environment (nothing else).
-KERNEL_ENV = ("CS231N_GRADING", "CS231N_DATA_DIR", "MPLBACKEND", "OMP_NUM_THREADS",
-              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+KERNEL_ENV = (
+    "CS231N_GRADING",
+    "CS231N_DATA_DIR",
+    "MPLBACKEND",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
 
 
 @dataclass
@@ -117,8 +123,10 @@ def build_template(work, repo=REPO):
 def class_inputs(data_dir, output):
     """The probe inputs and judging context (:func:`judge.prepare_class`), made once per data."""
     batches = sorted((Path(data_dir) / "cifar-10-batches-py").glob("*"))
-    key = _stamp(Path(data_dir).resolve(), *(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                                             for p in batches))
+    key = _stamp(
+        Path(data_dir).resolve(),
+        *(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in batches),
+    )
     stamp = Path(output) / "private" / ".stamp"
     context = Path(output) / "private" / "context.npz"
     if stamp.is_file() and stamp.read_text() == key and context.is_file():
@@ -173,9 +181,18 @@ def _run_worker(course, env, timeout, repo=REPO):
     """
     command = [sys.executable, "-m", "grading.worker", str(Path(course) / "job.json")]
     log_path = Path(course) / "worker.log"
-    with open(log_path, "wb") as log, subprocess.Popen(
-            command, cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True) as proc:
+    with (
+        open(log_path, "wb") as log,
+        subprocess.Popen(
+            command,
+            cwd=repo,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ) as proc,
+    ):
         RUNNING.add(proc.pid)
         try:
             proc.wait(timeout=timeout)
@@ -226,15 +243,26 @@ def write_kernelspec(course, run, setup):
     """
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     argv = isolation.sandbox_command(
-        kernel, run, limits=setup.limits, share_network=True, env=kernel_env(setup),
+        kernel,
+        run,
+        limits=setup.limits,
+        share_network=True,
+        env=kernel_env(setup),
         # jupyter_client may write the connection file anywhere: that one file is shown.
-        expose=[setup.data_dir, "{connection_file}"])
+        expose=[setup.data_dir, "{connection_file}"],
+    )
     spec = course / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": argv, "display_name": "Python 3 (sandboxed for grading)",
-        "language": "python",
-    }, indent=1))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": argv,
+                "display_name": "Python 3 (sandboxed for grading)",
+                "language": "python",
+            },
+            indent=1,
+        )
+    )
     (course / "runtime").mkdir(exist_ok=True)
 
 
@@ -253,8 +281,9 @@ def grade_submission(sub, setup, only=None):
     ``only``: the notebooks to grade (default all); the others are left out.
     """
     start = time.perf_counter()
-    grade = Grade(sub.student_id, sub.name, problems=list(sub.problems),
-                  notebooks=list(only or NOTEBOOKS))
+    grade = Grade(
+        sub.student_id, sub.name, problems=list(sub.problems), notebooks=list(only or NOTEBOOKS)
+    )
     output = Path(setup.output)
     course = _course_for(setup.template, output / "work", sub.student_id, setup.cell_timeout)
     grade.workdir = str(course)
@@ -271,16 +300,28 @@ def grade_submission(sub, setup, only=None):
         _restore_notebooks(submitted, present, setup.repo / ASSIGNMENT, grade)
         run = course / "run"  # a tmpfs of the worker's, holding a copy of ``submitted``
         write_kernelspec(course, run, setup)
-        job = {"course": str(course), "student_id": sub.student_id, "notebooks": present,
-               "parent": os.getpid(),  # the worker ends with this process (a killed run)
-               "run": str(run), "references": str(setup.references),
-               "inputs": str(setup.inputs), "context": str(setup.context),
-               "submitted": str(submitted), "env": kernel_env(setup),
-               "keep_scratch": setup.keep_work,
-               "limits": asdict(setup.limits), "probe_timeout": setup.probe_timeout}
+        job = {
+            "course": str(course),
+            "student_id": sub.student_id,
+            "notebooks": present,
+            "parent": os.getpid(),  # the worker ends with this process (a killed run)
+            "run": str(run),
+            "references": str(setup.references),
+            "inputs": str(setup.inputs),
+            "context": str(setup.context),
+            "submitted": str(submitted),
+            "env": kernel_env(setup),
+            "keep_scratch": setup.keep_work,
+            "limits": asdict(setup.limits),
+            "probe_timeout": setup.probe_timeout,
+        }
         (course / "job.json").write_text(json.dumps(job, indent=1))
-        env = {**setup.env, "JUPYTER_PATH": str(course),
-               "JUPYTER_RUNTIME_DIR": str(course / "runtime"), "PYTHONPATH": str(setup.repo)}
+        env = {
+            **setup.env,
+            "JUPYTER_PATH": str(course),
+            "JUPYTER_RUNTIME_DIR": str(course / "runtime"),
+            "PYTHONPATH": str(setup.repo),
+        }
         outcome, error = _run_worker(course, env, setup.timeout, setup.repo)
         if error:
             grade.problems.append(error)
@@ -293,9 +334,18 @@ def grade_submission(sub, setup, only=None):
     return grade
 
 
-def prepare_setup(output, jobs=1, data_dir=None, references=None,
-                  repo=REPO, limits=None, timeout=SUBMISSION_TIMEOUT,
-                  cell_timeout=CELL_TIMEOUT, log=print, keep_work=False):
+def prepare_setup(
+    output,
+    jobs=1,
+    data_dir=None,
+    references=None,
+    repo=REPO,
+    limits=None,
+    timeout=SUBMISSION_TIMEOUT,
+    cell_timeout=CELL_TIMEOUT,
+    log=print,
+    keep_work=False,
+):
     """Everything shared by the class: template, references, probe inputs, environment."""
     reason = isolation.available()
     if reason:
@@ -308,11 +358,24 @@ def prepare_setup(output, jobs=1, data_dir=None, references=None,
     references = ensure_references(Path(references or REFERENCES).resolve(), repo, log=log)
     inputs, context = class_inputs(data_dir, output)  # the real labels: trusted side only
     kernel_data = grading_dataset(data_dir, output)  # for student code: test labels withheld
-    env = nbgrader_env({"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(kernel_data),
-                        **blas_threads(jobs)})
-    return Setup(template, output, references, inputs, context, kernel_data, env,
-                 limits or isolation.Limits(),
-                 timeout, cell_timeout, judge.PROBE_TIMEOUT, repo, keep_work)
+    env = nbgrader_env(
+        {"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(kernel_data), **blas_threads(jobs)}
+    )
+    return Setup(
+        template,
+        output,
+        references,
+        inputs,
+        context,
+        kernel_data,
+        env,
+        limits or isolation.Limits(),
+        timeout,
+        cell_timeout,
+        judge.PROBE_TIMEOUT,
+        repo,
+        keep_work,
+    )
 
 
 def map_local(jobs, work, setup):
@@ -338,18 +401,35 @@ def map_dask(address, work, setup):
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError as error:
-        raise RuntimeError("--dask-scheduler needs the distributed package: "
-                           "pip install 'dask[distributed]'") from error
+        raise RuntimeError(
+            "--dask-scheduler needs the distributed package: pip install 'dask[distributed]'"
+        ) from error
     with Client(address, timeout="30s") as client:
-        futures = [client.submit(grade_submission, sub, setup, only, pure=False,
-                                 key=f"grade-{sub.student_id}-{uuid.uuid4().hex[:8]}")
-                   for sub, only in work]
+        futures = [
+            client.submit(
+                grade_submission,
+                sub,
+                setup,
+                only,
+                pure=False,
+                key=f"grade-{sub.student_id}-{uuid.uuid4().hex[:8]}",
+            )
+            for sub, only in work
+        ]
         for future in dask_completed(futures):
             yield future.result()
 
 
-COLUMNS = ["student_id", "submission", *NOTEBOOKS, "written_pending", "total", "max",
-           "restored_cells", "problems"]
+COLUMNS = [
+    "student_id",
+    "submission",
+    *NOTEBOOKS,
+    "written_pending",
+    "total",
+    "max",
+    "restored_cells",
+    "problems",
+]
 
 
 def grade_row(grade, points):

@@ -148,16 +148,18 @@ def hostile_scores():
         A power of two per row, of the order of its scores: ``X = np.diag(magnitudes)``
         and ``W = scores / magnitudes[:, None]`` give ``X @ W == scores`` exactly.
     """
-    scores = np.array([
-        [1000.0, 2500.0, 5000.0, 3000.0, 4990.0],  # thousands
-        [1e-3, -2e-3, 5e-4, 0.0, 3e-3],  # near 0
-        [-1e4, -9990.3, -9995.7, -1e4, -9989.1],  # negative extremes
-        [2000.0] * 5,  # all equal, in the thousands
-        [4000.0, -1e4, 0.0, 1e-3, 3985.0],  # mixed
-        [-1e4, 3.0, -5e3, 1e-3, 2.0],  # mixed, largest near 0
-        [0.0] * 5,  # all equal, at 0
-        [-1e4] * 5,  # all equal, at -1e4
-    ])
+    scores = np.array(
+        [
+            [1000.0, 2500.0, 5000.0, 3000.0, 4990.0],  # thousands
+            [1e-3, -2e-3, 5e-4, 0.0, 3e-3],  # near 0
+            [-1e4, -9990.3, -9995.7, -1e4, -9989.1],  # negative extremes
+            [2000.0] * 5,  # all equal, in the thousands
+            [4000.0, -1e4, 0.0, 1e-3, 3985.0],  # mixed
+            [-1e4, 3.0, -5e3, 1e-3, 2.0],  # mixed, largest near 0
+            [0.0] * 5,  # all equal, at 0
+            [-1e4] * 5,  # all equal, at -1e4
+        ]
+    )
     y = np.array([4, 1, 1, 3, 4, 4, 0, 2])
     magnitudes = 2.0 ** np.array([12, -10, 13, 11, 12, 13, 0, 13])
     return scores, y, magnitudes
@@ -177,5 +179,6 @@ def standardized_features(lib, inputs):
         fns = [features.hog_feature, features.color_histogram_hsv]
         _FEATURES["train"], _FEATURES["val"] = features.standardize_features(
             features.extract_features(inputs("images_train"), fns),
-            features.extract_features(inputs("images_val"), fns))
+            features.extract_features(inputs("images_val"), fns),
+        )
     return _FEATURES["train"].copy(), _FEATURES["val"].copy()

@@ -82,8 +82,10 @@ def _consistent_search(outputs, context):
         return "the best accuracy returned is not the best of the results"
     if model_val is None or not np.isclose(float(model_val), float(best)):
         return "the best model's validation accuracy is not the best accuracy returned"
-    if not any(np.isclose(tr, float(model_train)) and np.isclose(va, float(model_val))
-               for tr, va in table[:, 2:]):
+    if not any(
+        np.isclose(tr, float(model_train)) and np.isclose(va, float(model_val))
+        for tr, va in table[:, 2:]
+    ):
         return "the accuracies of the results are not those of the models trained"
     return None
 
@@ -97,9 +99,11 @@ def _knn(lib, X, y):
 
 def _distance_checks(method, seed, sizes, pixels):
     """Register the checks of one distance method: a small problem, and images."""
-    grade_id = {"compute_distances_two_loops": "knn-test-two-loops",
-                "compute_distances_one_loop": "knn-test-one-loop",
-                "compute_distances_no_loops": "knn-test-no-loops"}[method]
+    grade_id = {
+        "compute_distances_two_loops": "knn-test-two-loops",
+        "compute_distances_one_loop": "knn-test-one-loop",
+        "compute_distances_no_loops": "knn-test-no-loops",
+    }[method]
     num_train, num_test, dim = sizes
 
     def small(lib, inputs):
@@ -129,8 +133,9 @@ _distance_checks("compute_distances_one_loop", 22, (13, 4, 5), pixels=False)
 _distance_checks("compute_distances_no_loops", 23, (17, 5, 6), pixels=True)
 
 
-@check("knn-test-predict-labels", "predict_labels on a hand-made case, ties included",
-       rtol=0, atol=0)
+@check(
+    "knn-test-predict-labels", "predict_labels on a hand-made case, ties included", rtol=0, atol=0
+)
 def predict_labels_hand_made(lib, inputs):
     model = _knn(lib, np.zeros((4, 1)), np.array([2, 1, 1, 2]))
     dists = np.array([[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]])
@@ -145,16 +150,16 @@ def predict_labels_random(lib, inputs):
     return {f"k{k}": model.predict_labels(dists, k=k) for k in (1, 2, 3, 4, 7, 30)}
 
 
-@check("knn-test-cross-validation", "cross_validate_knn on a small random problem",
-       rtol=0, atol=1e-12)
+@check(
+    "knn-test-cross-validation", "cross_validate_knn on a small random problem", rtol=0, atol=1e-12
+)
 def cross_validation_small(lib, inputs):
     gen = np.random.default_rng(24)
     X, y = gen.normal(size=(53, 6)), gen.integers(0, 3, size=53)
     ks = [1, 2, 3, 5, 8]
     out = {}
     for folds in (5, 4):
-        found = lib.cross_validation.cross_validate_knn(X, y, ks, num_folds=folds,
-                                                        progress=False)
+        found = lib.cross_validation.cross_validate_knn(X, y, ks, num_folds=folds, progress=False)
         out[f"folds{folds}"] = np.array([np.asarray(found[k], dtype=float) for k in ks])
     return out
 
@@ -182,9 +187,13 @@ def _hostile_rows_check(grade_id, module, function, **options):
     hostile.__name__ = f"{function}{squared}_hostile_rows"
     call = f"{function}(squared_hinge=True)" if squared else function
     stability = "; numerical stability row by row" if module == "softmax" else ""
-    check(grade_id, f"{call} on rows of very different magnitude (scores in the thousands, "
-          f"near 0, near -1e4, all equal{stability})",
-          rtol=HOSTILE_RTOL, atol=HOSTILE_ATOL)(hostile)
+    check(
+        grade_id,
+        f"{call} on rows of very different magnitude (scores in the thousands, "
+        f"near 0, near -1e4, all equal{stability})",
+        rtol=HOSTILE_RTOL,
+        atol=HOSTILE_ATOL,
+    )(hostile)
 
 
 def _loss_checks(module, function, grade_id):
@@ -208,8 +217,9 @@ def _loss_checks(module, function, grade_id):
     lecture.__name__ = f"{function}_lecture"
     random.__name__ = f"{function}_random"
     check(grade_id, f"{function} on the lecture's three examples")(lecture)
-    check(grade_id, f"{function} on a random problem, with regularization",
-          rtol=1e-6, atol=1e-9)(random)
+    check(grade_id, f"{function} on a random problem, with regularization", rtol=1e-6, atol=1e-9)(
+        random
+    )
 
     if module == "softmax":
 
@@ -220,8 +230,12 @@ def _loss_checks(module, function, grade_id):
             return {"loss": loss, "grad": grad}
 
         stable.__name__ = f"{function}_large_scores"
-        check(grade_id, f"{function} with scores near 1000 (numerical stability)",
-              rtol=1e-8, atol=1e-10)(stable)
+        check(
+            grade_id,
+            f"{function} with scores near 1000 (numerical stability)",
+            rtol=1e-8,
+            atol=1e-10,
+        )(stable)
 
     _hostile_rows_check(grade_id, module, function)
 
@@ -251,10 +265,15 @@ def _squared_hinge_checks(function):
 
     lecture.__name__ = f"{function}_squared_lecture"
     random.__name__ = f"{function}_squared_random"
-    check("svm-test-squared-hinge", f"{function}(squared_hinge=True) on the lecture's "
-          "three examples")(lecture)
-    check("svm-test-squared-hinge", f"{function}(squared_hinge=True) on a random problem",
-          rtol=1e-6, atol=1e-9)(random)
+    check(
+        "svm-test-squared-hinge", f"{function}(squared_hinge=True) on the lecture's three examples"
+    )(lecture)
+    check(
+        "svm-test-squared-hinge",
+        f"{function}(squared_hinge=True) on a random problem",
+        rtol=1e-6,
+        atol=1e-9,
+    )(random)
     _hostile_rows_check("svm-test-squared-hinge", "linear_svm", function, squared_hinge=True)
 
 
@@ -269,24 +288,33 @@ def _weights_with_zeros(seed, order):
     return np.asarray(W, order=order)
 
 
-@check("svm-test-regularizers", "l1_penalty on weights with zeros, C and Fortran order",
-       rtol=1e-10, atol=1e-12)
+@check(
+    "svm-test-regularizers",
+    "l1_penalty on weights with zeros, C and Fortran order",
+    rtol=1e-10,
+    atol=1e-12,
+)
 def l1_penalty_with_zeros(lib, inputs):
     out = {}
     for order in ("C", "F"):
         out[f"penalty_{order}"], out[f"grad_{order}"] = lib.classifiers.regularization.l1_penalty(
-            _weights_with_zeros(35, order), 0.6)
+            _weights_with_zeros(35, order), 0.6
+        )
     return out
 
 
-@check("svm-test-regularizers", "elastic_net_penalty on weights with zeros, for three betas",
-       rtol=1e-10, atol=1e-12)
+@check(
+    "svm-test-regularizers",
+    "elastic_net_penalty on weights with zeros, for three betas",
+    rtol=1e-10,
+    atol=1e-12,
+)
 def elastic_net_with_zeros(lib, inputs):
     out = {}
     for i, beta in enumerate((0.0, 0.5, 4.0)):
-        out[f"penalty{i}"], out[f"grad{i}"] = (
-            lib.classifiers.regularization.elastic_net_penalty(
-                _weights_with_zeros(36, "C"), 1.3, beta))
+        out[f"penalty{i}"], out[f"grad{i}"] = lib.classifiers.regularization.elastic_net_penalty(
+            _weights_with_zeros(36, "C"), 1.3, beta
+        )
     return out
 
 
@@ -302,71 +330,97 @@ def _fixed_weights_prediction(model, seed, num_features, num_classes, num_rows):
 
 def _trained_on_cifar(model, inputs, learning_rate, reg):
     """``model`` trained on the grading images with fixed settings: its validation predictions."""
-    model.train(inputs("X_train"), inputs("y_train"), learning_rate=learning_rate, reg=reg,
-                num_iters=500, rng=0)
+    model.train(
+        inputs("X_train"),
+        inputs("y_train"),
+        learning_rate=learning_rate,
+        reg=reg,
+        num_iters=500,
+        rng=0,
+    )
     return {"pred": model.predict(inputs("X_val"))}
 
 
-@check("svm-test-train-predict", "predict returns the class of the highest score",
-       rtol=0, atol=0)
+@check("svm-test-train-predict", "predict returns the class of the highest score", rtol=0, atol=0)
 def svm_predict_fixed_weights(lib, inputs):
     return _fixed_weights_prediction(lib.classifiers.LinearSVM(), 31, 6, 4, 25)
 
 
-@check("svm-test-train-predict", "training separates a small separable problem",
-       judge=_separates_blobs)
+@check(
+    "svm-test-train-predict", "training separates a small separable problem", judge=_separates_blobs
+)
 def svm_train_blobs(lib, inputs):
     gen = np.random.default_rng(31)
     y = gen.integers(0, 3, size=150)
     X = np.hstack([4.0 * np.eye(3)[y] + 0.5 * gen.normal(size=(150, 3)), np.ones((150, 1))])
     model = lib.classifiers.LinearSVM()
-    history = model.train(X, y, learning_rate=1e-2, reg=1e-3, num_iters=200, batch_size=50,
-                          rng=0)
-    return {"history": np.asarray(history, dtype=float),
-            "accuracy": np.mean(model.predict(X) == y)}
+    history = model.train(X, y, learning_rate=1e-2, reg=1e-3, num_iters=200, batch_size=50, rng=0)
+    return {"history": np.asarray(history, dtype=float), "accuracy": np.mean(model.predict(X) == y)}
 
 
-@check("svm-test-train-predict", f"a LinearSVM trained on CIFAR-10 with fixed settings "
-       f"reaches {SVM_BAR:.2f} validation accuracy",
-       judge=accuracy_at_least(SVM_BAR, "y_val"))
+@check(
+    "svm-test-train-predict",
+    f"a LinearSVM trained on CIFAR-10 with fixed settings "
+    f"reaches {SVM_BAR:.2f} validation accuracy",
+    judge=accuracy_at_least(SVM_BAR, "y_val"),
+)
 def svm_train_cifar(lib, inputs):
-    return _trained_on_cifar(lib.classifiers.LinearSVM(), inputs, learning_rate=1e-7,
-                             reg=2.5e4)
+    return _trained_on_cifar(lib.classifiers.LinearSVM(), inputs, learning_rate=1e-7, reg=2.5e4)
 
 
-@check("svm-test-tuning", "tune_linear_classifier on a small synthetic problem",
-       judge=_consistent_search)
+@check(
+    "svm-test-tuning",
+    "tune_linear_classifier on a small synthetic problem",
+    judge=_consistent_search,
+)
 def svm_search_synthetic(lib, inputs):
     gen = np.random.default_rng(33)
     y = gen.integers(0, 3, size=90)
     X = np.hstack([2.0 * np.eye(3)[y] + gen.normal(size=(90, 3)), np.ones((90, 1))])
     found, best, model = lib.cross_validation.tune_linear_classifier(
-        lib.classifiers.LinearSVM, X[:60], y[:60], X[60:], y[60:], [1e-3, 1e-2],
-        [1e-3, 1e-1, 1.0], num_iters=30, rng=0, progress=False)
+        lib.classifiers.LinearSVM,
+        X[:60],
+        y[:60],
+        X[60:],
+        y[60:],
+        [1e-3, 1e-2],
+        [1e-3, 1e-1, 1.0],
+        num_iters=30,
+        rng=0,
+        progress=False,
+    )
     if not isinstance(model, lib.classifiers.LinearSVM):
         raise TypeError(f"the best model is a {type(model).__name__}, not a LinearSVM")
     table = np.array([[lr, reg, tr, va] for (lr, reg), (tr, va) in found.items()], float)
-    return {"results": table, "best": best,
-            "model_train": np.mean(model.predict(X[:60]) == y[:60]),
-            "model_val": np.mean(model.predict(X[60:]) == y[60:])}
+    return {
+        "results": table,
+        "best": best,
+        "model_train": np.mean(model.predict(X[:60]) == y[:60]),
+        "model_val": np.mean(model.predict(X[60:]) == y[60:]),
+    }
 
 
-@check("softmax-test-tuning", "predict returns the class of the highest score",
-       rtol=0, atol=0)
+@check("softmax-test-tuning", "predict returns the class of the highest score", rtol=0, atol=0)
 def softmax_predict_fixed_weights(lib, inputs):
     return _fixed_weights_prediction(lib.classifiers.Softmax(), 7, 9, 4, 30)
 
 
-@check("softmax-test-tuning", f"a Softmax trained on CIFAR-10 with fixed settings reaches "
-       f"{SOFTMAX_BAR:.2f} validation accuracy",
-       judge=accuracy_at_least(SOFTMAX_BAR, "y_val"))
+@check(
+    "softmax-test-tuning",
+    f"a Softmax trained on CIFAR-10 with fixed settings reaches "
+    f"{SOFTMAX_BAR:.2f} validation accuracy",
+    judge=accuracy_at_least(SOFTMAX_BAR, "y_val"),
+)
 def softmax_train_cifar(lib, inputs):
     return _trained_on_cifar(lib.classifiers.Softmax(), inputs, learning_rate=5e-7, reg=5e3)
 
 
-@check("features-test-tuning", f"a LinearSVM trained on HOG and colour features with fixed "
-       f"settings reaches {FEATURES_BAR:.2f} validation accuracy",
-       judge=accuracy_at_least(FEATURES_BAR, "y_val"))
+@check(
+    "features-test-tuning",
+    f"a LinearSVM trained on HOG and colour features with fixed "
+    f"settings reaches {FEATURES_BAR:.2f} validation accuracy",
+    judge=accuracy_at_least(FEATURES_BAR, "y_val"),
+)
 def features_train_cifar(lib, inputs):
     F_train, F_val = standardized_features(lib, inputs)
     model = lib.classifiers.LinearSVM()
@@ -378,17 +432,28 @@ def features_train_cifar(lib, inputs):
 
 _RESULTS = "[[lr, reg, tr, va] for (lr, reg), (tr, va) in results.items()]"
 
-FACTS.update({
-    "knn-test-best-k": {"best_k": "best_k", "k_choices": "k_choices"},
-    "svm-test-tuning": {"results": _RESULTS, "best_val": "best_val",
-                        "learning_rates": "learning_rates",
-                        "regularization_strengths": "regularization_strengths"},
-    "softmax-test-tuning": {"results": _RESULTS, "best_val": "best_val",
-                            "val_pred": "best_softmax.predict(X_val)"},
-    "features-test-tuning": {"results": _RESULTS, "best_val": "best_val",
-                             "val_pred": "best_svm.predict(F_val)"},
-    "features-test-test-accuracy": {"test_pred": "best_svm.predict(F_test)"},
-})
+FACTS.update(
+    {
+        "knn-test-best-k": {"best_k": "best_k", "k_choices": "k_choices"},
+        "svm-test-tuning": {
+            "results": _RESULTS,
+            "best_val": "best_val",
+            "learning_rates": "learning_rates",
+            "regularization_strengths": "regularization_strengths",
+        },
+        "softmax-test-tuning": {
+            "results": _RESULTS,
+            "best_val": "best_val",
+            "val_pred": "best_softmax.predict(X_val)",
+        },
+        "features-test-tuning": {
+            "results": _RESULTS,
+            "best_val": "best_val",
+            "val_pred": "best_svm.predict(F_val)",
+        },
+        "features-test-test-accuracy": {"test_pred": "best_svm.predict(F_test)"},
+    }
+)
 
 
 def _judge_best_k(facts, context):
@@ -400,8 +465,10 @@ def _judge_best_k(facts, context):
     means = context["knn_cv_means"]  # reference cross-validation of the grading images
     best = means[COURSE_KS.index(best_k)]
     if best < means.max() - 0.01:
-        return (f"k = {best_k} does not have one of the best cross-validation accuracies "
-                f"({best:.3f} against {means.max():.3f})")
+        return (
+            f"k = {best_k} does not have one of the best cross-validation accuracies "
+            f"({best:.3f} against {means.max():.3f})"
+        )
     return None
 
 
@@ -438,12 +505,16 @@ def _judge_test_accuracy(facts, context):
     return judge_test_predictions(facts, context, FEATURES_TEST_BAR)
 
 
-FACT_JUDGES.update({
-    "knn-test-best-k": _judge_best_k,
-    "svm-test-tuning": _judge_search("svm-test-tuning"),
-    "softmax-test-tuning": _judge_search("softmax-test-tuning", "y_val",
-                                         TUNED_BAR["softmax-test-tuning"]),
-    "features-test-tuning": _judge_search("features-test-tuning", "y_val",
-                                          TUNED_BAR["features-test-tuning"]),
-    "features-test-test-accuracy": _judge_test_accuracy,
-})
+FACT_JUDGES.update(
+    {
+        "knn-test-best-k": _judge_best_k,
+        "svm-test-tuning": _judge_search("svm-test-tuning"),
+        "softmax-test-tuning": _judge_search(
+            "softmax-test-tuning", "y_val", TUNED_BAR["softmax-test-tuning"]
+        ),
+        "features-test-tuning": _judge_search(
+            "features-test-tuning", "y_val", TUNED_BAR["features-test-tuning"]
+        ),
+        "features-test-test-accuracy": _judge_test_accuracy,
+    }
+)

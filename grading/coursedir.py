@@ -47,8 +47,11 @@ c.Execute.timeout = {timeout}
 def protected_files(repo=REPO):
     """Relative paths of the release's non-notebook files (never overwritten)."""
     package = repo / PACKAGE
-    files = [p.relative_to(repo).as_posix() for p in sorted(package.rglob("*.py"))
-             if "__pycache__" not in p.parts]
+    files = [
+        p.relative_to(repo).as_posix()
+        for p in sorted(package.rglob("*.py"))
+        if "__pycache__" not in p.parts
+    ]
     return [*files, "get_datasets.sh", "README.md", "requirements.txt"]
 
 
@@ -79,12 +82,18 @@ MAX_OUTPUT_BYTES = 10 * 2**20
 def write_config(root, assignment=ASSIGNMENT, sandboxed=False, timeout=CELL_TIMEOUT):
     """Write ``root/nbgrader_config.py``; ``sandboxed`` for a course that grades students."""
     root = Path(root).resolve()
-    sandbox = (SANDBOX_CONFIG.format(kernel=KERNEL_NAME, max_output=MAX_OUTPUT_BYTES)
-               if sandboxed else "")
-    (root / "nbgrader_config.py").write_text(CONFIG.format(
-        root=str(root), assignment=assignment, protected=protected_files(),
-        timeout=timeout, sandbox=sandbox,
-    ))
+    sandbox = (
+        SANDBOX_CONFIG.format(kernel=KERNEL_NAME, max_output=MAX_OUTPUT_BYTES) if sandboxed else ""
+    )
+    (root / "nbgrader_config.py").write_text(
+        CONFIG.format(
+            root=str(root),
+            assignment=assignment,
+            protected=protected_files(),
+            timeout=timeout,
+            sandbox=sandbox,
+        )
+    )
 
 
 def nbgrader_env(extra=None):
@@ -104,8 +113,14 @@ def nbgrader_env(extra=None):
 def run_nbgrader(root, *args, env=None, timeout=None):
     """Run ``nbgrader ARGS`` in the course directory; raise with its log on failure."""
     command = [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"]
-    result = subprocess.run(command, cwd=root, env=env or nbgrader_env(),
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        command,
+        cwd=root,
+        env=env or nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if result.returncode != 0:
         raise RuntimeError(
             f"`nbgrader {' '.join(args)}` failed in {root} (exit {result.returncode}):\n"

@@ -50,8 +50,13 @@ def run_notebook(path, out_dir, grading=False, data_dir=None, timeout=1800):
     os.environ.update(env)  # the kernel inherits this process's environment
     start = time.perf_counter()
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         client.execute()
     finally:
         for k, v in saved.items():
@@ -66,13 +71,20 @@ def run_notebook(path, out_dir, grading=False, data_dir=None, timeout=1800):
     return seconds, problems_in(nb)
 
 
-def run_notebooks(out_dir, grading=False, data_dir=None, names=NOTEBOOKS,
-                  notebooks_dir=REPO / "notebooks", log=print):
+def run_notebooks(
+    out_dir,
+    grading=False,
+    data_dir=None,
+    names=NOTEBOOKS,
+    notebooks_dir=REPO / "notebooks",
+    log=print,
+):
     """Execute the notebooks in order; raise :class:`NotebookFailed` listing every problem."""
     failures = []
     for name in names:
-        seconds, problems = run_notebook(Path(notebooks_dir) / f"{name}.ipynb", out_dir,
-                                         grading, data_dir)
+        seconds, problems = run_notebook(
+            Path(notebooks_dir) / f"{name}.ipynb", out_dir, grading, data_dir
+        )
         status = "ok" if not problems else f"{len(problems)} problem(s)"
         log(f"{name}.ipynb: {seconds:.1f} s, {status} -> {Path(out_dir) / (name + '.ipynb')}")
         failures += [f"{name}.ipynb {p}" for p in problems]

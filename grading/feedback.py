@@ -22,8 +22,7 @@ import nbformat
 
 from .sanitize import protect_pages, sanitize_notebook
 
-__all__ = ["GRADER_KEY", "is_grader_cell", "protect_pages", "public_notebook",
-           "verdict_markdown"]
+__all__ = ["GRADER_KEY", "is_grader_cell", "protect_pages", "public_notebook", "verdict_markdown"]
 
 GRADER_KEY = "grader"  # metadata.cs231n.grader on the cells the grader inserts
 

@@ -117,8 +117,11 @@ def grading_dataset(data_dir, output):
     key = _stamp(source)
     stamp = root / STAMP
     names = (*TRAIN_BATCHES, TEST_BATCH, META_FILE)
-    if (stamp.is_file() and stamp.read_text() == key
-            and all((final / name).is_file() for name in names)):
+    if (
+        stamp.is_file()
+        and stamp.read_text() == key
+        and all((final / name).is_file() for name in names)
+    ):
         return root
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(SEARCHABLE)

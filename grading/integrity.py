@@ -155,8 +155,9 @@ def _without_grade_id(cell, notebook, changes):
     """A cell with no grade_id: unchanged, unless its nbgrader metadata would trip nbgrader
     or the grader (any flag, a ``grade_id`` that is not a name, metadata not a mapping)."""
     raw = cell.get("metadata", {}).get("nbgrader", _MISSING)
-    if raw is _MISSING or (isinstance(raw, dict) and "grade_id" not in raw
-                           and not any(raw.get(f) for f in FLAGS)):
+    if raw is _MISSING or (
+        isinstance(raw, dict) and "grade_id" not in raw and not any(raw.get(f) for f in FLAGS)
+    ):
         return cell
     detail = "nbgrader metadata without a grade_id: removed, kept as an ordinary cell"
     changes.append(Change(notebook, cell.get("id", "?"), "unknown id", detail, restored=False))
@@ -259,8 +260,11 @@ def _restore_kernelspec(nb, released, notebook, changes):
         return
     theirs = nb.metadata.get("kernelspec")
     name = theirs.get("name", "(none)") if isinstance(theirs, dict) else "(none)"
-    detail = (f"kernelspec {spec.get('name')} -> {name}" if name != spec.get("name")
-              else "kernelspec edited")
+    detail = (
+        f"kernelspec {spec.get('name')} -> {name}"
+        if name != spec.get("name")
+        else "kernelspec edited"
+    )
     changes.append(Change(notebook, "", "metadata", detail))
     nb.metadata["kernelspec"] = copy.deepcopy(spec)
 

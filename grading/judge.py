@@ -58,10 +58,13 @@ def knn_cv_means(X, y, ks=COURSE_KS, num_folds=5):
     X_parts, y_parts = np.array_split(X, num_folds), np.array_split(y, num_folds)
     accuracies = np.zeros((len(ks), num_folds))
     for i in range(num_folds):
-        X_rest = np.concatenate(X_parts[:i] + X_parts[i + 1:])
-        y_rest = np.concatenate(y_parts[:i] + y_parts[i + 1:])
-        squared = (np.sum(X_parts[i] ** 2, axis=1)[:, None] - 2 * X_parts[i] @ X_rest.T
-                   + np.sum(X_rest ** 2, axis=1)[None, :])
+        X_rest = np.concatenate(X_parts[:i] + X_parts[i + 1 :])
+        y_rest = np.concatenate(y_parts[:i] + y_parts[i + 1 :])
+        squared = (
+            np.sum(X_parts[i] ** 2, axis=1)[:, None]
+            - 2 * X_parts[i] @ X_rest.T
+            + np.sum(X_rest**2, axis=1)[None, :]
+        )
         order = np.argsort(squared, axis=1, kind="stable")
         for j, k in enumerate(ks):
             votes = y_rest[order[:, :k]]
@@ -82,14 +85,22 @@ def prepare_class(data_dir, output):
         folder.mkdir(parents=True, exist_ok=True)
     data = get_cifar10_data(num_training=5000, root=data_dir)
     images = get_cifar10_images(num_training=5000, root=data_dir)
-    arrays = {"X_train": data["X_train"], "y_train": data["y_train"], "X_val": data["X_val"],
-              "images_train": images["X_train"], "images_val": images["X_val"]}
+    arrays = {
+        "X_train": data["X_train"],
+        "y_train": data["y_train"],
+        "X_val": data["X_val"],
+        "images_train": images["X_train"],
+        "images_val": images["X_val"],
+    }
     for name, array in arrays.items():
         np.save(inputs / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
     X_all, y_all, _, _ = load_cifar10(data_dir, dtype=np.uint8)
     X_knn = X_all[:1000].reshape(1000, -1).astype(np.float64)
-    context = {"y_val": data["y_val"], "y_test": data["y_test"],
-               "knn_cv_means": knn_cv_means(X_knn, y_all[:1000])}
+    context = {
+        "y_val": data["y_val"],
+        "y_test": data["y_test"],
+        "knn_cv_means": knn_cv_means(X_knn, y_all[:1000]),
+    }
     np.savez(private / "context.npz", **context)
     return inputs, private / "context.npz"
 
@@ -126,13 +137,23 @@ def run_in_process(lib, grade_ids, inputs_dir=None):
         try:
             results[check.key] = (_arrays(check.run(lib, inputs)), {"ok": True})
         except Exception as error:
-            results[check.key] = (None, {"error": probe.plain_message(
-                f"{type(error).__name__}: {error}")})
+            results[check.key] = (
+                None,
+                {"error": probe.plain_message(f"{type(error).__name__}: {error}")},
+            )
     return results
 
 
-def run_probes(package, work, inputs_dir, grade_ids, limits=None, timeout=PROBE_TIMEOUT,
-               budget=PROBE_BUDGET, env=None):
+def run_probes(
+    package,
+    work,
+    inputs_dir,
+    grade_ids,
+    limits=None,
+    timeout=PROBE_TIMEOUT,
+    budget=PROBE_BUDGET,
+    env=None,
+):
     """Run the checks of ``grade_ids`` on ``package``; return {check key: (arrays, status)}.
 
     The checks run here; the student's code runs in a sandboxed server (see
@@ -157,13 +178,16 @@ def run_probes(package, work, inputs_dir, grade_ids, limits=None, timeout=PROBE_
                 results[check.key] = broken
                 continue
             if time.monotonic() >= end:
-                results[check.key] = (None, {"gone": f"not run: the hidden checks ran out of "
-                                                     f"time ({budget} s in all)"})
+                results[check.key] = (
+                    None,
+                    {"gone": f"not run: the hidden checks ran out of time ({budget} s in all)"},
+                )
                 continue
             if server is None:
                 started += 1
-                server = probe.Server(Path(package), Path(work) / f"server{started}", inputs,
-                                      limits, env)
+                server = probe.Server(
+                    Path(package), Path(work) / f"server{started}", inputs, limits, env
+                )
                 server.deadline = min(end, time.monotonic() + timeout)
                 try:
                     server.request({"op": "import", "module": probe.PACKAGE})
@@ -185,8 +209,10 @@ def run_probes(package, work, inputs_dir, grade_ids, limits=None, timeout=PROBE_
             except probe.StudentError as error:
                 results[check.key] = (None, {"error": str(error)})
             except Exception as error:  # the check, on values of the wrong kind
-                results[check.key] = (None, {"error": probe.plain_message(
-                    f"{type(error).__name__}: {error}")})
+                results[check.key] = (
+                    None,
+                    {"error": probe.plain_message(f"{type(error).__name__}: {error}")},
+                )
     finally:
         if server is not None:
             server.close()
@@ -287,8 +313,10 @@ def fact_cell_source(grade_id):
         "    import numpy\n"
         "    facts = {}\n"
         "    try:\n"
-        + "".join(f"        facts[{name!r}] = numpy.asarray({expr}).tolist()\n"
-                  for name, expr in expressions.items())
+        + "".join(
+            f"        facts[{name!r}] = numpy.asarray({expr}).tolist()\n"
+            for name, expr in expressions.items()
+        )
         + "    except Exception as error:\n"
         "        facts = {'__error__': f'{type(error).__name__}: {error}'}\n"
         f"    os.makedirs({FACTS_DIR!r}, exist_ok=True)\n"

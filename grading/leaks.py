@@ -118,8 +118,9 @@ def release_lines(release):
         if path.suffix == ".ipynb":
             for cell in notebook_cells(path):
                 name = cell.get("id", "?")
-                out += [(f"{rel} cell {name}", line.strip())
-                        for line in cell_source(cell).splitlines()]
+                out += [
+                    (f"{rel} cell {name}", line.strip()) for line in cell_source(cell).splitlines()
+                ]
             continue
         try:
             text = path.read_text()

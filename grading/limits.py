@@ -25,10 +25,13 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-NOTE = ("Output truncated: this notebook printed more than {cap}; the rest was dropped by "
-        "the grader.\n")
-KERNEL_DIED = ("The kernel died while running this cell (os._exit, a crash, or the memory "
-               "limit); the cells after it were not run.")
+NOTE = (
+    "Output truncated: this notebook printed more than {cap}; the rest was dropped by the grader.\n"
+)
+KERNEL_DIED = (
+    "The kernel died while running this cell (os._exit, a crash, or the memory "
+    "limit); the cells after it were not run."
+)
 SHORT = 2000  # characters kept of each text in an output kept past the cap
 DISPLAY_TYPES = ("execute_result", "display_data", "update_display_data")
 
@@ -60,8 +63,7 @@ def output_size(output_type, content):
     if output_type in DISPLAY_TYPES:
         return _mapping_size(content.get("data")) + _mapping_size(content.get("metadata"))
     if output_type == "error":
-        parts = [content.get("ename", ""), content.get("evalue", ""),
-                 *content.get("traceback", [])]
+        parts = [content.get("ename", ""), content.get("evalue", ""), *content.get("traceback", [])]
         return sum(text_size(part) for part in parts)
     return 0
 
@@ -151,13 +153,17 @@ class LimitedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self.kernel_died = True
-            cell.outputs.append(new_output(
-                "error", ename="DeadKernelError", evalue=KERNEL_DIED, traceback=[KERNEL_DIED]))
+            cell.outputs.append(
+                new_output(
+                    "error", ename="DeadKernelError", evalue=KERNEL_DIED, traceback=[KERNEL_DIED]
+                )
+            )
             return cell, resources
         except CellTimeoutError as error:  # the kernel is alive: go on with the next cell
             message = str(error).splitlines()[0]
-            cell.outputs.append(new_output(
-                "error", ename="CellTimeoutError", evalue=message, traceback=[message]))
+            cell.outputs.append(
+                new_output("error", ename="CellTimeoutError", evalue=message, traceback=[message])
+            )
             return cell, resources
 
     def _hooked(self, msg):
@@ -192,7 +198,8 @@ class LimitedExecute(Execute):
         if display_id and msg["msg_type"] in DISPLAY_TYPES:
             # nbclient rewrites every earlier output showing this display_id.
             cost = self._display_copies.get(display_id, 0) * output_size(
-                "display_data", msg["content"])
+                "display_data", msg["content"]
+            )
             if self._fits(cost):
                 self.kept_output_bytes += cost
             else:
@@ -241,8 +248,9 @@ class LimitedExecute(Execute):
         if kind == "execute_result":
             return not any(o.get("output_type") == "execute_result" for o in outs)
         if kind == "stream" and content.get("name") == "stderr" and graded:
-            return not any(o.get("output_type") == "stream" and o.get("name") == "stderr"
-                           for o in outs)
+            return not any(
+                o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outs
+            )
         return False
 
     def _truncate(self, outs):
@@ -252,8 +260,11 @@ class LimitedExecute(Execute):
         self.output_truncated = True
         text = NOTE.format(cap=format_bytes(self.max_output_bytes))
         last = outs[-1] if outs else None
-        if last is not None and last.get("output_type") == "stream" and not str(
-                last.get("text", "")).endswith("\n"):
+        if (
+            last is not None
+            and last.get("output_type") == "stream"
+            and not str(last.get("text", "")).endswith("\n")
+        ):
             text = "\n" + text
         self._note = new_output("stream", name="stdout", text=text)
         outs.append(self._note)

@@ -54,8 +54,12 @@ def _layers(lib):
 # ----------------------------------------------------------------------------- layers
 
 
-@check("two_layer_net-test-affine", "affine_forward and affine_backward on random inputs, "
-       "including a square case (N == H)", rtol=1e-9, atol=1e-12)
+@check(
+    "two_layer_net-test-affine",
+    "affine_forward and affine_backward on random inputs, including a square case (N == H)",
+    rtol=1e-9,
+    atol=1e-12,
+)
 def affine_random(lib, inputs):
     layers = _layers(lib)
     gen = np.random.default_rng(40)
@@ -64,8 +68,7 @@ def affine_random(lib, inputs):
         x, w, b = gen.normal(size=(N, D)), gen.normal(size=(D, H)), gen.normal(size=H)
         dout = gen.normal(size=(N, H))
         out[f"out{i}"], cache = layers.affine_forward(*_copies(x, w, b))
-        out[f"dx{i}"], out[f"dw{i}"], out[f"db{i}"] = layers.affine_backward(*_copies(dout),
-                                                                             cache)
+        out[f"dx{i}"], out[f"dw{i}"], out[f"db{i}"] = layers.affine_backward(*_copies(dout), cache)
     return out
 
 
@@ -74,8 +77,12 @@ def _with_zeros(gen, shape):
     return gen.integers(-3, 4, size=shape).astype(np.float64)
 
 
-@check("two_layer_net-test-relu", "relu_forward and relu_backward with negative, positive "
-       "and zero inputs", rtol=0, atol=0)
+@check(
+    "two_layer_net-test-relu",
+    "relu_forward and relu_backward with negative, positive and zero inputs",
+    rtol=0,
+    atol=0,
+)
 def relu_with_zeros(lib, inputs):
     layers = _layers(lib)
     gen = np.random.default_rng(41)
@@ -87,8 +94,12 @@ def relu_with_zeros(lib, inputs):
     return {"out": out, "dx": layers.relu_backward(*_copies(dout), cache)}
 
 
-@check("two_layer_net-test-relu", "affine_relu_forward and affine_relu_backward, some ReLU "
-       "inputs exactly 0", rtol=1e-9, atol=1e-12)
+@check(
+    "two_layer_net-test-relu",
+    "affine_relu_forward and affine_relu_backward, some ReLU inputs exactly 0",
+    rtol=1e-9,
+    atol=1e-12,
+)
 def affine_relu_with_zeros(lib, inputs):
     layers = _layers(lib)
     gen = np.random.default_rng(42)
@@ -101,8 +112,12 @@ def affine_relu_with_zeros(lib, inputs):
     return {"out": out, "dx": dx, "dw": dw, "db": db}
 
 
-@check("two_layer_net-test-losses", "softmax_loss on random scores, the lecture's scores and "
-       "scores near 1000", rtol=1e-8, atol=1e-12)
+@check(
+    "two_layer_net-test-losses",
+    "softmax_loss on random scores, the lecture's scores and scores near 1000",
+    rtol=1e-8,
+    atol=1e-12,
+)
 def softmax_loss_scores(lib, inputs):
     layers = _layers(lib)
     gen = np.random.default_rng(43)
@@ -115,8 +130,12 @@ def softmax_loss_scores(lib, inputs):
     return out
 
 
-@check("two_layer_net-test-losses", "svm_loss on random scores and the lecture's scores",
-       rtol=1e-8, atol=1e-12)
+@check(
+    "two_layer_net-test-losses",
+    "svm_loss on random scores and the lecture's scores",
+    rtol=1e-8,
+    atol=1e-12,
+)
 def svm_loss_scores(lib, inputs):
     layers = _layers(lib)
     gen = np.random.default_rng(44)
@@ -134,15 +153,25 @@ def _on_hostile_rows(loss_fn):
     return {"loss": loss, "dscores": dscores}
 
 
-@check("two_layer_net-test-losses", "softmax_loss on rows of very different magnitude "
-       "(scores in the thousands, near 0, near -1e4, all equal; numerical stability row by "
-       "row)", rtol=HOSTILE_RTOL, atol=HOSTILE_ATOL)
+@check(
+    "two_layer_net-test-losses",
+    "softmax_loss on rows of very different magnitude "
+    "(scores in the thousands, near 0, near -1e4, all equal; numerical stability row by "
+    "row)",
+    rtol=HOSTILE_RTOL,
+    atol=HOSTILE_ATOL,
+)
 def softmax_loss_hostile_rows(lib, inputs):
     return _on_hostile_rows(_layers(lib).softmax_loss)
 
 
-@check("two_layer_net-test-losses", "svm_loss on rows of very different magnitude (scores "
-       "in the thousands, near 0, near -1e4, all equal)", rtol=HOSTILE_RTOL, atol=HOSTILE_ATOL)
+@check(
+    "two_layer_net-test-losses",
+    "svm_loss on rows of very different magnitude (scores "
+    "in the thousands, near 0, near -1e4, all equal)",
+    rtol=HOSTILE_RTOL,
+    atol=HOSTILE_ATOL,
+)
 def svm_loss_hostile_rows(lib, inputs):
     return _on_hostile_rows(_layers(lib).svm_loss)
 
@@ -154,20 +183,32 @@ def _net(lib, seed, D=5, H=7, C=3, scale=0.5):
     """A TwoLayerNet with every parameter set by hand (random, non-zero biases)."""
     gen = np.random.default_rng(seed)
     net = lib.classifiers.TwoLayerNet(D, H, C, std=scale, rng=0)
-    net.params = {"W1": scale * gen.normal(size=(D, H)), "b1": 0.1 * gen.normal(size=H),
-                  "W2": scale * gen.normal(size=(H, C)), "b2": 0.1 * gen.normal(size=C)}
+    net.params = {
+        "W1": scale * gen.normal(size=(D, H)),
+        "b1": 0.1 * gen.normal(size=H),
+        "W2": scale * gen.normal(size=(H, C)),
+        "b2": 0.1 * gen.normal(size=C),
+    }
     return net, gen
 
 
-@check("two_layer_net-test-net-loss", "TwoLayerNet.loss without labels: the scores",
-       rtol=1e-9, atol=1e-12)
+@check(
+    "two_layer_net-test-net-loss",
+    "TwoLayerNet.loss without labels: the scores",
+    rtol=1e-9,
+    atol=1e-12,
+)
 def net_scores(lib, inputs):
     net, gen = _net(lib, 45)
     return {"scores": net.loss(gen.normal(size=(6, 5)))}
 
 
-@check("two_layer_net-test-net-loss", "TwoLayerNet.loss and every gradient, with and without "
-       "regularization", rtol=1e-8, atol=1e-11)
+@check(
+    "two_layer_net-test-net-loss",
+    "TwoLayerNet.loss and every gradient, with and without regularization",
+    rtol=1e-8,
+    atol=1e-11,
+)
 def net_loss_grads(lib, inputs):
     out = {}
     for i, (seed, reg) in enumerate(((46, 0.0), (47, 0.3), (48, 2.5))):
@@ -183,9 +224,14 @@ def net_loss_grads(lib, inputs):
 # atol 1e-6: the gradients of W1 and b1 go through dscores @ W2.T, which cancels to 0 on
 # a row of equal scores, leaving there the rounding of the softmax times the scores. With
 # log-sum-exp, probabilities off by about 1e-12 (scores near 1e4) leave about 1e-9 in W1.
-@check("two_layer_net-test-net-loss", "TwoLayerNet.loss and every gradient, with scores of "
-       "very different magnitude from row to row (in the thousands, near 0, near -1e4, all "
-       "equal; numerical stability row by row)", rtol=HOSTILE_RTOL, atol=1e-6)
+@check(
+    "two_layer_net-test-net-loss",
+    "TwoLayerNet.loss and every gradient, with scores of "
+    "very different magnitude from row to row (in the thousands, near 0, near -1e4, all "
+    "equal; numerical stability row by row)",
+    rtol=HOSTILE_RTOL,
+    atol=1e-6,
+)
 def net_loss_hostile_rows(lib, inputs):
     scores, y, magnitudes = hostile_scores()
     N, C = scores.shape
@@ -194,8 +240,12 @@ def net_loss_hostile_rows(lib, inputs):
     # W2 makes the scores: hidden @ W2 = scores, up to rounding.
     hidden = magnitudes - 2.0**-11
     net = lib.classifiers.TwoLayerNet(N, N, C, std=1.0, rng=0)
-    net.params = {"W1": np.eye(N), "b1": np.full(N, -2.0**-11),
-                  "W2": scores / hidden[:, None], "b2": np.zeros(C)}
+    net.params = {
+        "W1": np.eye(N),
+        "b1": np.full(N, -(2.0**-11)),
+        "W2": scores / hidden[:, None],
+        "b2": np.zeros(C),
+    }
     with np.errstate(all="ignore"):
         loss, grads = net.loss(np.diag(magnitudes), y, reg=0.0)
     return {"loss": loss, **{name: grads[name] for name in ("W1", "b1", "W2", "b2")}}
@@ -204,8 +254,12 @@ def net_loss_hostile_rows(lib, inputs):
 # ----------------------------------------------------------------------------- training
 
 
-@check("two_layer_net-test-training", "sgd, and the weights along 6 steps of sgd_momentum",
-       rtol=1e-10, atol=1e-12)
+@check(
+    "two_layer_net-test-training",
+    "sgd, and the weights along 6 steps of sgd_momentum",
+    rtol=1e-10,
+    atol=1e-12,
+)
 def update_rules(lib, inputs):
     optim = lib.classifiers.optim
     gen = np.random.default_rng(49)
@@ -214,8 +268,9 @@ def update_rules(lib, inputs):
     for momentum in (0.0, 0.9):
         path, velocity, current = [], np.zeros_like(w), w.copy()
         for _ in range(6):
-            current, velocity = optim.sgd_momentum(*_copies(current, gen.normal(size=(3, 4)),
-                                                            velocity), 0.1, momentum)
+            current, velocity = optim.sgd_momentum(
+                *_copies(current, gen.normal(size=(3, 4)), velocity), 0.1, momentum
+            )
             path.append(np.array(current, copy=True))
         out[f"momentum{momentum:g}"] = np.array(path)
     return out
@@ -225,28 +280,38 @@ def _train_small(lib, seed, **options):
     net, gen = _net(lib, seed, D=4, H=6, C=3, scale=0.3)
     y = gen.integers(0, 3, size=40)
     X = gen.normal(size=(40, 4)) + 2.0 * np.eye(4)[y]
-    history = net.train(X, y, X[:20], y[:20], num_iters=12, batch_size=10, reg=1e-3, rng=0,
-                        **options)
+    history = net.train(
+        X, y, X[:20], y[:20], num_iters=12, batch_size=10, reg=1e-3, rng=0, **options
+    )
     out = {name: np.array(value, copy=True) for name, value in net.params.items()}
     out["loss_history"] = np.asarray(history["loss_history"], dtype=float)
     out["val_acc_history"] = np.asarray(history["val_acc_history"], dtype=float)
     return out
 
 
-@check("two_layer_net-test-training", "train with a learning rate halved after each of 3 "
-       "epochs: the parameters after 12 steps", rtol=1e-7, atol=1e-10)
+@check(
+    "two_layer_net-test-training",
+    "train with a learning rate halved after each of 3 epochs: the parameters after 12 steps",
+    rtol=1e-7,
+    atol=1e-10,
+)
 def train_with_decay(lib, inputs):
     return _train_small(lib, 50, learning_rate=0.2, learning_rate_decay=0.5)
 
 
-@check("two_layer_net-test-training", "train with momentum 0.9: the parameters after 12 "
-       "steps", rtol=1e-7, atol=1e-10)
+@check(
+    "two_layer_net-test-training",
+    "train with momentum 0.9: the parameters after 12 steps",
+    rtol=1e-7,
+    atol=1e-10,
+)
 def train_with_momentum(lib, inputs):
     return _train_small(lib, 51, learning_rate=0.05, learning_rate_decay=1.0, momentum=0.9)
 
 
-@check("two_layer_net-test-training", "predict returns the class of the highest score",
-       rtol=0, atol=0)
+@check(
+    "two_layer_net-test-training", "predict returns the class of the highest score", rtol=0, atol=0
+)
 def net_predict_fixed(lib, inputs):
     net, gen = _net(lib, 52, D=6, H=8, C=4)
     return {"pred": net.predict(gen.normal(size=(30, 6)))}
@@ -255,25 +320,45 @@ def net_predict_fixed(lib, inputs):
 # ----------------------------------------------------------------------------- CIFAR-10
 
 
-@check("two_layer_net-test-tuning", f"a TwoLayerNet trained on CIFAR-10 with fixed settings "
-       f"reaches {NET_BAR:.2f} validation accuracy",
-       judge=accuracy_at_least(NET_BAR, "y_val"))
+@check(
+    "two_layer_net-test-tuning",
+    f"a TwoLayerNet trained on CIFAR-10 with fixed settings "
+    f"reaches {NET_BAR:.2f} validation accuracy",
+    judge=accuracy_at_least(NET_BAR, "y_val"),
+)
 def net_train_cifar(lib, inputs):
     X_train = inputs("X_train")
     net = lib.classifiers.TwoLayerNet(X_train.shape[1], 50, 10, std=1e-4, rng=0)
-    net.train(X_train, inputs("y_train"), learning_rate=2e-3, reg=0.1, num_iters=100,
-              batch_size=200, rng=0)
+    net.train(
+        X_train,
+        inputs("y_train"),
+        learning_rate=2e-3,
+        reg=0.1,
+        num_iters=100,
+        batch_size=200,
+        rng=0,
+    )
     return {"pred": net.predict(inputs("X_val"))}
 
 
-@check("features-test-net", f"a TwoLayerNet trained on HOG and colour features with fixed "
-       f"settings reaches {FEATURES_NET_BAR:.2f} validation accuracy",
-       judge=accuracy_at_least(FEATURES_NET_BAR, "y_val"))
+@check(
+    "features-test-net",
+    f"a TwoLayerNet trained on HOG and colour features with fixed "
+    f"settings reaches {FEATURES_NET_BAR:.2f} validation accuracy",
+    judge=accuracy_at_least(FEATURES_NET_BAR, "y_val"),
+)
 def features_net_cifar(lib, inputs):
     F_train, F_val = standardized_features(lib, inputs)
     net = lib.classifiers.TwoLayerNet(F_train.shape[1], 200, 10, std=1e-2, rng=0)
-    net.train(F_train, inputs("y_train"), learning_rate=0.1, reg=1e-3, num_iters=200,
-              batch_size=200, rng=0)
+    net.train(
+        F_train,
+        inputs("y_train"),
+        learning_rate=0.1,
+        reg=1e-3,
+        num_iters=200,
+        batch_size=200,
+        rng=0,
+    )
     return {"pred": net.predict(F_val)}
 
 
@@ -281,14 +366,21 @@ def features_net_cifar(lib, inputs):
 
 _NET_RESULTS = "[[*key, *value] for key, value in {}.items()]"
 
-FACTS.update({
-    "two_layer_net-test-tuning": {"results": _NET_RESULTS.format("results"),
-                                  "best_val": "best_val", "val_pred": "best_net.predict(X_val)"},
-    "features-test-net": {"results": _NET_RESULTS.format("net_results"),
-                          "best_val": "best_net_val",
-                          "val_pred": "best_feature_net.predict(F_val)",
-                          "test_pred": "best_feature_net.predict(F_test)"},
-})
+FACTS.update(
+    {
+        "two_layer_net-test-tuning": {
+            "results": _NET_RESULTS.format("results"),
+            "best_val": "best_val",
+            "val_pred": "best_net.predict(X_val)",
+        },
+        "features-test-net": {
+            "results": _NET_RESULTS.format("net_results"),
+            "best_val": "best_net_val",
+            "val_pred": "best_feature_net.predict(F_val)",
+            "test_pred": "best_feature_net.predict(F_test)",
+        },
+    }
+)
 
 
 def _judge_net_search(val_bar=None, test_bar=None):
@@ -298,8 +390,10 @@ def _judge_net_search(val_bar=None, test_bar=None):
         # [hidden_size, learning_rate, reg, num_epochs, train_acc, val_acc]
         table, best = results_table(facts, 6), number(facts.get("best_val"))
         if table is None:
-            return ("results must map (hidden_size, learning_rate, reg, num_epochs) to "
-                    "(train accuracy, val accuracy)")
+            return (
+                "results must map (hidden_size, learning_rate, reg, num_epochs) to "
+                "(train accuracy, val accuracy)"
+            )
         finite = table[:, 5][np.isfinite(table[:, 5])]
         if best is None or not len(finite) or best != finite.max():
             return "the best validation accuracy must be the best one in the results"
@@ -315,7 +409,9 @@ def _judge_net_search(val_bar=None, test_bar=None):
     return judge
 
 
-FACT_JUDGES.update({
-    "two_layer_net-test-tuning": _judge_net_search(val_bar=NET_TUNED_BAR),
-    "features-test-net": _judge_net_search(test_bar=FEATURES_NET_TEST_BAR),
-})
+FACT_JUDGES.update(
+    {
+        "two_layer_net-test-tuning": _judge_net_search(val_bar=NET_TUNED_BAR),
+        "features-test-net": _judge_net_search(test_bar=FEATURES_NET_TEST_BAR),
+    }
+)

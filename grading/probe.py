@@ -36,16 +36,18 @@ from . import isolation, wire
 
 MAX_MESSAGE = 200  # characters of an exception's text that reach the feedback
 PACKAGE = "cs231n_lib"
-MODULES = {"classifiers": "cs231n_lib.classifiers",
-           "cross_validation": "cs231n_lib.cross_validation",
-           "features": "cs231n_lib.features"}
+MODULES = {
+    "classifiers": "cs231n_lib.classifiers",
+    "cross_validation": "cs231n_lib.cross_validation",
+    "features": "cs231n_lib.features",
+}
 
 
 def plain_message(text, limit=MAX_MESSAGE):
     """A short, plain line from an exception's text: control characters out, cut short."""
     text = str(text).encode("utf-8", "replace").decode("utf-8")
     text = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).strip()
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ----------------------------------------------------------------------------- in process
@@ -122,8 +124,9 @@ class Remote:
         self._server.request({"op": "setattr", "target": self, "name": name, "value": value})
 
     def __call__(self, *args, **kwargs):
-        return self._server.request({"op": "call", "target": self, "args": list(args),
-                                     "kwargs": kwargs})
+        return self._server.request(
+            {"op": "call", "target": self, "args": list(args), "kwargs": kwargs}
+        )
 
     def __instancecheck__(self, obj):
         """``isinstance(x, lib.classifiers.LinearSVM)``, answered by the sandbox."""
@@ -165,12 +168,23 @@ class Server:
         if package.is_dir():
             _copy_package(package, scratch / package.name)
         source = inspect.getsource(wire)
-        command = [sys.executable, "-I", "-c", source + "\nserve(sys.argv[1])\n",
-                   str(inputs.dir or "-")]
-        argv = isolation.sandbox_command(command, scratch, limits=limits, env=env,
-                                         expose=[inputs.dir] if inputs.dir else [])
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        command = [
+            sys.executable,
+            "-I",
+            "-c",
+            source + "\nserve(sys.argv[1])\n",
+            str(inputs.dir or "-"),
+        ]
+        argv = isolation.sandbox_command(
+            command, scratch, limits=limits, env=env, expose=[inputs.dir] if inputs.dir else []
+        )
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         os.set_blocking(self.proc.stdin.fileno(), False)
 
     def close(self):
@@ -213,7 +227,7 @@ class Server:
             _, ready, _ = select.select([], [fd], [], self._left())
             if ready:
                 try:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 except (BrokenPipeError, BlockingIOError) as error:
                     if isinstance(error, BrokenPipeError):
                         raise ProbeGone("it crashed the process") from None
@@ -266,6 +280,9 @@ def _copy_package(package, dest):
     """Copy the package's regular files (no links) for the sandbox."""
     import shutil
 
-    shutil.copytree(package, dest, symlinks=True,
-                    ignore=lambda folder, names: [n for n in names
-                                                  if os.path.islink(os.path.join(folder, n))])
+    shutil.copytree(
+        package,
+        dest,
+        symlinks=True,
+        ignore=lambda folder, names: [n for n in names if os.path.islink(os.path.join(folder, n))],
+    )

@@ -30,8 +30,10 @@ CHECK_MODULES = ("check_base.py", "checks.py", "net_checks.py")
 
 def source_hash(repo=REPO):
     """SHA-256 over the instructor's package and the checks: what references depend on."""
-    files = [*sorted((repo / PACKAGE).rglob("*.py")),
-             *(repo / "grading" / name for name in CHECK_MODULES)]
+    files = [
+        *sorted((repo / PACKAGE).rglob("*.py")),
+        *(repo / "grading" / name for name in CHECK_MODULES),
+    ]
     digest = hashlib.sha256()
     for path in files:
         if "__pycache__" in path.parts:
@@ -52,13 +54,15 @@ def build_references(dest=REFERENCES, repo=REPO, log=print):
     with tempfile.TemporaryDirectory(prefix="references-", dir=dest.parent) as tmp:
         staging = Path(tmp) / "references"
         run_checks(reference_checks(), staging, Lib(), input_loader(None))
-        failed = {c.key: json.loads((staging / f"{c.key}.json").read_text())
-                  for c in reference_checks()}
+        failed = {
+            c.key: json.loads((staging / f"{c.key}.json").read_text()) for c in reference_checks()
+        }
         failed = {k: v["error"] for k, v in failed.items() if "error" in v}
         if failed:
             raise RuntimeError(
                 "The instructor's package fails hidden checks, so it cannot give their "
-                "reference outputs:\n" + "\n".join(f"  {k}: {e}" for k, e in failed.items())
+                "reference outputs:\n"
+                + "\n".join(f"  {k}: {e}" for k, e in failed.items())
                 + "\nFix cs231n_lib/ (or grading/checks.py) and build again."
             )
         for status in staging.glob("*.json"):  # the references are the arrays alone
@@ -76,7 +80,8 @@ def ensure_references(dest=REFERENCES, repo=REPO, log=print):
     dest = Path(dest)
     manifest = dest / MANIFEST
     current = manifest.is_file() and json.loads(manifest.read_text()).get(
-        "source_hash") == source_hash(repo)
+        "source_hash"
+    ) == source_hash(repo)
     if not current:
         log("reference outputs missing or out of date: building them")
         build_references(dest, repo, log)
@@ -86,5 +91,7 @@ def ensure_references(dest=REFERENCES, repo=REPO, log=print):
 def load_reference(references, check):
     """{key: array} of one check's reference outputs."""
     prefix = f"{check.key}."
-    return {p.name[len(prefix):-len(".npy")]: np.load(p, allow_pickle=False)
-            for p in Path(references).glob(f"{prefix}*.npy")}
+    return {
+        p.name[len(prefix) : -len(".npy")]: np.load(p, allow_pickle=False)
+        for p in Path(references).glob(f"{prefix}*.npy")
+    }

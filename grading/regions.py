@@ -89,11 +89,13 @@ def stub_text(text, relpath):
     for region in regions:
         where = _enclosing_function(tree, region.begin + 1) or "module level"
         out.extend(lines[last : region.begin])
-        out.extend([
-            f"{region.indent}raise NotImplementedError(",
-            f'{region.indent}    "{where}: write the code for the TODO above, in {relpath}."',
-            f"{region.indent})",
-        ])
+        out.extend(
+            [
+                f"{region.indent}raise NotImplementedError(",
+                f'{region.indent}    "{where}: write the code for the TODO above, in {relpath}."',
+                f"{region.indent})",
+            ]
+        )
         last = region.end + 1
     out.extend(lines[last:])
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")

@@ -46,8 +46,11 @@ def requirements(repo=REPO):
 
 def refuse_hidden_tests(repo=REPO):
     """Raise when a source notebook still holds a hidden-test region."""
-    found = [f"notebooks/{name}.ipynb" for name in NOTEBOOKS
-             if HIDDEN_BEGIN in (repo / "notebooks" / f"{name}.ipynb").read_text()]
+    found = [
+        f"notebooks/{name}.ipynb"
+        for name in NOTEBOOKS
+        if HIDDEN_BEGIN in (repo / "notebooks" / f"{name}.ipynb").read_text()
+    ]
     if found:
         raise ValueError(
             f"{', '.join(found)} hold(s) {HIDDEN_BEGIN!r}: hidden tests run in the student's "
@@ -69,8 +72,9 @@ def build_release(dest, repo=REPO, log=print):
         staging = tmp / ASSIGNMENT
         staging.mkdir()
         for name in NOTEBOOKS:
-            shutil.copyfile(course / "release" / ASSIGNMENT / f"{name}.ipynb",
-                            staging / f"{name}.ipynb")
+            shutil.copyfile(
+                course / "release" / ASSIGNMENT / f"{name}.ipynb", staging / f"{name}.ipynb"
+            )
         stubbed = _stub_package(repo / PACKAGE, staging / PACKAGE)
         log(f"{PACKAGE}: {stubbed} solution regions replaced by stubs")
         shutil.copy2(repo / "get_datasets.sh", staging / "get_datasets.sh")
@@ -102,14 +106,20 @@ def _stub_package(src, dst):
 
 def compare_trees(expected, actual):
     """Relative paths that differ between two folders: (missing, extra, changed)."""
+
     def files(root):
-        return {p.relative_to(root).as_posix() for p in Path(root).rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts
-                and ".ipynb_checkpoints" not in p.parts}
+        return {
+            p.relative_to(root).as_posix()
+            for p in Path(root).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
+        }
 
     want, have = files(expected), files(actual) if Path(actual).is_dir() else set()
-    changed = sorted(rel for rel in want & have
-                     if not filecmp.cmp(Path(expected) / rel, Path(actual) / rel, shallow=False))
+    changed = sorted(
+        rel
+        for rel in want & have
+        if not filecmp.cmp(Path(expected) / rel, Path(actual) / rel, shallow=False)
+    )
     return sorted(want - have), sorted(have - want), changed
 
 

@@ -34,8 +34,11 @@ HALF_DONE = (
 
 def all_parts(repo=REPO):
     """Every part a student completes: package files with regions, and the notebooks."""
-    files = [p.relative_to(repo).as_posix() for p in package_files(repo / PACKAGE)
-             if find_regions(p.read_text().splitlines(), p.name)]
+    files = [
+        p.relative_to(repo).as_posix()
+        for p in package_files(repo / PACKAGE)
+        if find_regions(p.read_text().splitlines(), p.name)
+    ]
     return (*files, *(f"{nb}.ipynb" for nb in NOTEBOOKS))
 
 

@@ -39,8 +39,10 @@ from pathlib import Path
 
 import nh3
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
-       "base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
@@ -63,8 +65,9 @@ def _keep_attribute(element, attribute, value):
     """nh3's attribute filter: a ``data:`` URL only as an image's source, of an image type."""
     if attribute in _URL_ATTRIBUTES:
         kind = _data_url_type(value)
-        if kind is not None and not (element == "img" and attribute == "src"
-                                     and kind in IMAGE_TYPES):
+        if kind is not None and not (
+            element == "img" and attribute == "src" and kind in IMAGE_TYPES
+        ):
             return None
     return value
 
@@ -96,13 +99,40 @@ def clean_html(fragment):
 
 # Tokens of nbconvert's markdown parser whose rendering escapes every character the
 # student wrote (checked in its renderer); raw HTML and unknown kinds are not here.
-_MARKDOWN_TOKENS = frozenset({
-    "blank_line", "block_code", "block_math", "block_quote", "block_text", "codespan",
-    "def_list", "def_list_head", "def_list_item", "emphasis", "heading", "image",
-    "inline_math", "latex_environment", "linebreak", "link", "list", "list_item",
-    "paragraph", "softbreak", "strikethrough", "strong", "table", "table_body",
-    "table_cell", "table_head", "table_row", "task_list_item", "text", "thematic_break",
-})
+_MARKDOWN_TOKENS = frozenset(
+    {
+        "blank_line",
+        "block_code",
+        "block_math",
+        "block_quote",
+        "block_text",
+        "codespan",
+        "def_list",
+        "def_list_head",
+        "def_list_item",
+        "emphasis",
+        "heading",
+        "image",
+        "inline_math",
+        "latex_environment",
+        "linebreak",
+        "link",
+        "list",
+        "list_item",
+        "paragraph",
+        "softbreak",
+        "strikethrough",
+        "strong",
+        "table",
+        "table_body",
+        "table_cell",
+        "table_head",
+        "table_row",
+        "task_list_item",
+        "text",
+        "thematic_break",
+    }
+)
 
 
 def _tokens(items):
@@ -130,16 +160,21 @@ def _only_markdown(source):
             return False
         if kind == "block_code" and "mermaid" in str(attrs.get("info") or ""):
             return False  # nbconvert writes a mermaid block into the page unescaped
-        if kind in ("link", "image") and not _url_kept(attrs.get("url", ""),
-                                                       "a" if kind == "link" else "img"):
+        if kind in ("link", "image") and not _url_kept(
+            attrs.get("url", ""), "a" if kind == "link" else "img"
+        ):
             return False
     return True
 
 
 def _is_clean_block(source):
     """Whether ``source`` is already what :func:`clean_markdown` writes: nh3 keeps all of it."""
-    return (source.startswith("<div>") and source.endswith("</div>") and "\n" not in source
-            and clean_html(source).replace("\n", "&#10;") == source)
+    return (
+        source.startswith("<div>")
+        and source.endswith("</div>")
+        and "\n" not in source
+        and clean_html(source).replace("\n", "&#10;") == source
+    )
 
 
 def render_markdown(source, attachments=None):
@@ -200,8 +235,10 @@ def sanitize_output(output):
         svg = base64.b64encode(_text(data["image/svg+xml"]).encode()).decode()
         kept["text/html"] = f'<img src="data:image/svg+xml;base64,{svg}">'
     if dropped and not kept:
-        kept["text/plain"] = (f"[output removed by the grader: {', '.join(dropped)} could run "
-                              "code in the pages that show this notebook]")
+        kept["text/plain"] = (
+            f"[output removed by the grader: {', '.join(dropped)} could run "
+            "code in the pages that show this notebook]"
+        )
     changed = _clean_image_metadata(output.setdefault("metadata", {}))
     if kept != data:
         output["data"] = kept
@@ -220,7 +257,10 @@ def sanitize_notebook(nb):
         if cell.cell_type == "markdown":
             cell.source = clean_markdown(_text(before), cell.get("attachments"))
         elif cell.cell_type == "raw" and cell.metadata.get("raw_mimetype", "").lower() in (
-                "", "text/html", "text/markdown"):
+            "",
+            "text/html",
+            "text/markdown",
+        ):
             cell.source = clean_html(_text(before))
         elif cell.cell_type == "code":
             outputs = [sanitize_output(output) for output in cell.get("outputs", [])]
@@ -264,11 +304,13 @@ def protect_page(page):
     head = _HEAD.search(page)
     body = page.lower().find("<body")
     if head is None or (body != -1 and body < head.start()):
-        raise ValueError(f"Expected an HTML page with a <head> element, got one starting "
-                         f"{page[:80]!r}; only whole pages (nbgrader's feedback) get a CSP.")
+        raise ValueError(
+            f"Expected an HTML page with a <head> element, got one starting "
+            f"{page[:80]!r}; only whole pages (nbgrader's feedback) get a CSP."
+        )
     if page.startswith(CSP_META, head.end()):
         return page
-    return page[:head.end()] + CSP_META + page[head.end():]
+    return page[: head.end()] + CSP_META + page[head.end() :]
 
 
 def protect_pages(folder):
@@ -297,5 +339,8 @@ def frame_document(page):
     :data:`POLICY` does not allow go.
     """
     cleaned = nh3.clean(str(page), **_FRAME_POLICY)
-    return ('<!DOCTYPE html>\n<html><head><meta charset="utf-8">' + CSP_META
-            + f"</head><body>{cleaned}</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        + CSP_META
+        + f"</head><body>{cleaned}</body></html>\n"
+    )

@@ -50,7 +50,7 @@ def encode(value, blobs, handle, depth=0):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value if -2**63 <= value < 2**63 else float(value)
+        return value if -(2**63) <= value < 2**63 else float(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else {"f": repr(value)}
     if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in "biuf":
@@ -65,8 +65,12 @@ def encode(value, blobs, handle, depth=0):
         items = [encode(v, blobs, handle, depth + 1) for v in value]
         return {"l": items} if isinstance(value, list) else {"t": items}
     if type(value) is dict:
-        return {"d": [[encode(k, blobs, handle, depth + 1), encode(v, blobs, handle, depth + 1)]
-                      for k, v in value.items()]}
+        return {
+            "d": [
+                [encode(k, blobs, handle, depth + 1), encode(v, blobs, handle, depth + 1)]
+                for k, v in value.items()
+            ]
+        }
     return handle(value)
 
 
@@ -85,8 +89,10 @@ def check_lengths(header_bytes, blob_bytes):
     if header_bytes > MAX_HEADER:
         raise WireError(f"a message of {header_bytes} bytes (the limit is {MAX_HEADER})")
     if blob_bytes > MAX_BLOB:
-        raise WireError(f"arrays of {blob_bytes / 2**20:.0f} MB in one answer "
-                        f"(the limit is {MAX_BLOB >> 20} MB)")
+        raise WireError(
+            f"arrays of {blob_bytes / 2**20:.0f} MB in one answer "
+            f"(the limit is {MAX_BLOB >> 20} MB)"
+        )
 
 
 def decode(header, blob, resolve):
@@ -109,13 +115,21 @@ def _array(spec, blob, scalar):
     offset, nbytes, dtype, shape = spec
     if not (isinstance(dtype, str) and DTYPE.match(dtype)):
         raise WireError(f"an array of type {str(dtype)[:20]!r} (numbers only)")
-    if not (isinstance(shape, list) and len(shape) <= 32 and all(
-            type(n) is int and n >= 0 for n in shape)):
+    if not (
+        isinstance(shape, list)
+        and len(shape) <= 32
+        and all(type(n) is int and n >= 0 for n in shape)
+    ):
         raise WireError("an array of malformed shape")
     dtype = np.dtype(dtype)
     count = math.prod(shape)
-    if not (type(offset) is int and type(nbytes) is int and offset >= 0
-            and nbytes == count * dtype.itemsize and offset + nbytes <= len(blob)):
+    if not (
+        type(offset) is int
+        and type(nbytes) is int
+        and offset >= 0
+        and nbytes == count * dtype.itemsize
+        and offset + nbytes <= len(blob)
+    ):
         raise WireError("an array whose size does not match its shape")
     array = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
     return array[()] if scalar else array
@@ -139,7 +153,7 @@ def _decode(tree, blob, resolve, depth, nodes):
         return float(tree["f"])
     if len(tree) != 1:
         raise WireError("a malformed value")
-    (tag, body), = tree.items()
+    ((tag, body),) = tree.items()
     if tag in ("l", "t") and isinstance(body, list):
         items = [_decode(v, blob, resolve, depth + 1, nodes) for v in body]
         return items if tag == "l" else tuple(items)
@@ -200,8 +214,9 @@ def serve(inputs_dir, channel_in=0, channel_out=1):
         if name not in inputs:
             if not re.match(r"^[A-Za-z0-9_]+$", name):
                 raise WireError(f"no input named {name!r}")
-            inputs[name] = np.load(os.path.join(inputs_dir, f"{name}.npy"), mmap_mode="r",
-                                   allow_pickle=False)
+            inputs[name] = np.load(
+                os.path.join(inputs_dir, f"{name}.npy"), mmap_mode="r", allow_pickle=False
+            )
         return inputs[name]
 
     def answer(request):
@@ -230,7 +245,7 @@ def serve(inputs_dir, channel_in=0, channel_out=1):
         if body is None:
             return
         try:
-            request = decode(body[:sizes[0]], body[sizes[0]:], resolve)
+            request = decode(body[: sizes[0]], body[sizes[0] :], resolve)
             reply = {"ok": answer(request)}
             out = frame(reply, handle)
         except BaseException as error:  # the student's exception, reported, not raised
@@ -238,7 +253,7 @@ def serve(inputs_dir, channel_in=0, channel_out=1):
             out = frame({"error": text}, handle)
         view = memoryview(out)
         while view:
-            view = view[os.write(channel_out, view):]
+            view = view[os.write(channel_out, view) :]
 
 
 if __name__ == "__main__":

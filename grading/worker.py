@@ -84,8 +84,11 @@ def record_verdicts(course, student_id, verdicts_by_nb):
             try:
                 submitted = gb.find_submission_notebook(nb, ASSIGNMENT, student_id)
             except MissingEntry:
-                written = sum(c.max_score for c in gb.find_notebook(nb, ASSIGNMENT).grade_cells
-                              if c.cell_type == "markdown")
+                written = sum(
+                    c.max_score
+                    for c in gb.find_notebook(nb, ASSIGNMENT).grade_cells
+                    if c.cell_type == "markdown"
+                )
                 scores[nb] = {"score": auto, "max": auto_max + written, "pending": written}
                 continue
             for grade in submitted.grades:
@@ -94,15 +97,16 @@ def record_verdicts(course, student_id, verdicts_by_nb):
                     grade.needs_manual_grade = False
             gb.db.commit()
             pending = sum(g.max_score for g in submitted.grades if g.needs_manual_grade)
-            scores[nb] = {"score": submitted.score, "max": submitted.max_score,
-                          "pending": pending}
+            scores[nb] = {"score": submitted.score, "max": submitted.max_score, "pending": pending}
     return scores
 
 
-RUNAWAY = {"DeadKernelError": "the kernel died (os._exit, a crash or the memory limit); "
-                               "the cells after it did not run",
-           "CellTimeoutError": "a cell ran past the time limit and was interrupted",
-           "MemoryError": "a cell ran out of memory (the limit is per process)"}
+RUNAWAY = {
+    "DeadKernelError": "the kernel died (os._exit, a crash or the memory limit); "
+    "the cells after it did not run",
+    "CellTimeoutError": "a cell ran past the time limit and was interrupted",
+    "MemoryError": "a cell ran out of memory (the limit is per process)",
+}
 
 
 def runaway_problems(autograded, notebooks):
@@ -179,12 +183,19 @@ def grade(job, budget=None):
     probes = course / "probe"
     worker_ns.mount_scratch(probes, limits)
     probe_results = judge.run_probes(
-        package, probes, Path(job["inputs"]),
-        [g for nb_cells in cells.values() for g in nb_cells], limits=limits,
-        timeout=job["probe_timeout"], env=job.get("env"))
+        package,
+        probes,
+        Path(job["inputs"]),
+        [g for nb_cells in cells.values() for g in nb_cells],
+        limits=limits,
+        timeout=job["probe_timeout"],
+        env=job.get("env"),
+    )
     context = judge.load_context(job["context"])
-    verdicts = {nb: judge.judge_cells(nb_cells, probe_results, job["references"], context, run)
-                for nb, nb_cells in cells.items()}
+    verdicts = {
+        nb: judge.judge_cells(nb_cells, probe_results, job["references"], context, run)
+        for nb, nb_cells in cells.items()
+    }
     scores = record_verdicts(course, student_id, verdicts)
     if job.get("keep_scratch"):
         keep_scratch(course, [run, probes])
@@ -203,8 +214,7 @@ def grade(job, budget=None):
         if not fb.get("success"):
             problems.append(f"feedback failed: {_last_error(fb)}")
         feedback.protect_pages(course / "feedback" / student_id / ASSIGNMENT)
-    failed = {g: v.problems for nb_v in verdicts.values() for g, v in nb_v.items()
-              if not v.passed}
+    failed = {g: v.problems for nb_v in verdicts.values() for g, v in nb_v.items() if not v.passed}
     cell_scores = {nb: {g: v.score for g, v in nb_v.items()} for nb, nb_v in verdicts.items()}
     return {"scores": scores, "problems": problems, "failed": failed, "cells": cell_scores}
 

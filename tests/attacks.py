@@ -29,8 +29,14 @@ def _save(path, nb):
 
 
 def _cell(source):
-    return {"cell_type": "code", "execution_count": None, "id": f"attack-{abs(hash(source))}"[:60],
-            "metadata": {}, "outputs": [], "source": source}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": f"attack-{abs(hash(source))}"[:60],
+        "metadata": {},
+        "outputs": [],
+        "source": source,
+    }
 
 
 def add_cell(sub, notebook, source, position=3):
@@ -117,15 +123,22 @@ def attack_sources():
         "exit_at_import": _exit_at_import,
         "allocate_20gb": lambda sub, ctx: (
             in_every_notebook(sub, "hog = bytearray(20 * 2**30)\n"),
-            append_to_package(sub, "try:\n    _hog = bytearray(20 * 2**30)\nexcept MemoryError:"
-                                   "\n    pass")),
+            append_to_package(
+                sub, "try:\n    _hog = bytearray(20 * 2**30)\nexcept MemoryError:\n    pass"
+            ),
+        ),
         "print_1gb": lambda sub, ctx: add_cell(
-            sub, "knn", "chunk = 'x' * 2**20\nfor _ in range(1024):\n    print(chunk)\n"),
-        "patch_numpy": lambda sub, ctx: (in_every_notebook(sub, PATCH_NUMPY),
-                                         append_to_package(sub, PATCH_NUMPY)),
+            sub, "knn", "chunk = 'x' * 2**20\nfor _ in range(1024):\n    print(chunk)\n"
+        ),
+        "patch_numpy": lambda sub, ctx: (
+            in_every_notebook(sub, PATCH_NUMPY),
+            append_to_package(sub, PATCH_NUMPY),
+        ),
         "silence_errors": lambda sub, ctx: in_every_notebook(sub, SILENCE_ERRORS),
-        "sys_modules": lambda sub, ctx: (in_every_notebook(sub, SYS_MODULES),
-                                         append_to_package(sub, SYS_MODULES)),
+        "sys_modules": lambda sub, ctx: (
+            in_every_notebook(sub, SYS_MODULES),
+            append_to_package(sub, SYS_MODULES),
+        ),
         "edited_tests": lambda sub, ctx: edit_test_cells(sub, _pass_cell),
         "deleted_tests": lambda sub, ctx: edit_test_cells(sub, lambda cell: None),
         "edited_points": lambda sub, ctx: edit_test_cells(sub, _more_points),
@@ -293,9 +306,12 @@ _KNN.compute_distances_two_loops = _junk
 
 def _read_test_labels(sub, ctx):
     nb = _load(Path(sub) / "features.ipynb")
-    position = next(i for i, c in enumerate(nb["cells"])
-                    if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                    == "features-test-test-accuracy")
+    position = next(
+        i
+        for i, c in enumerate(nb["cells"])
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        == "features-test-test-accuracy"
+    )
     add_cell(sub, "features", READ_TEST_LABELS, position)
 
 
@@ -314,6 +330,7 @@ def resource_attacks(cell_timeout):
         "memory_hog": lambda sub, ctx: add_cell(sub, "knn", MEMORY_HOG),
         "disk_filler": lambda sub, ctx: add_cell(sub, "knn", DISK_FILLER),
         "junk_arrays": lambda sub, ctx: append_to_package(sub, JUNK_ARRAYS),
-        "hang": lambda sub, ctx: [add_cell(sub, "knn", HANG.format(seconds=cell_timeout - 3), i)
-                                  for i in (3, 6, 9, 12)],
+        "hang": lambda sub, ctx: [
+            add_cell(sub, "knn", HANG.format(seconds=cell_timeout - 3), i) for i in (3, 6, 9, 12)
+        ],
     }

@@ -71,9 +71,18 @@ def cifar_root(tmp_path_factory, shared_archive):
     """The data folder of the real CIFAR-10, built once by get_datasets.sh from the archive."""
     dest = tmp_path_factory.mktemp("cifar")
     result = subprocess.run(
-        ["bash", str(REPO / "get_datasets.sh"), "--from", str(shared_archive), "--dest",
-         str(dest), "--quiet"],
-        env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True,
+        [
+            "bash",
+            str(REPO / "get_datasets.sh"),
+            "--from",
+            str(shared_archive),
+            "--dest",
+            str(dest),
+            "--quiet",
+        ],
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
@@ -97,9 +106,16 @@ def graded_samples(tmp_path_factory, cifar_root):
     root = tmp_path_factory.mktemp("samples")
     expected = make_samples(root / "submissions")
     out = root / "out"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        grades = autograde_class(root / "submissions", out, jobs=2, data_dir=cifar_root,
-                                 progress=False, dask_scheduler=cluster.scheduler_address,
-                                 log=lambda *_: None)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        grades = autograde_class(
+            root / "submissions",
+            out,
+            jobs=2,
+            data_dir=cifar_root,
+            progress=False,
+            dask_scheduler=cluster.scheduler_address,
+            log=lambda *_: None,
+        )
     return {g.submission: g for g in grades}, expected, out

@@ -113,8 +113,10 @@ class FormgraderClient:
         matches = [row for row in rows if row["name"] == notebook]
         if not matches or matches[0]["id"] is None:
             names = [row["name"] for row in rows if row["id"] is not None]
-            raise LookupError(f"Expected an autograded notebook {notebook!r} of {student!r} "
-                              f"in {assignment!r}, got {names} from formgrader.")
+            raise LookupError(
+                f"Expected an autograded notebook {notebook!r} of {student!r} "
+                f"in {assignment!r}, got {names} from formgrader."
+            )
         row = dict(matches[0])
         row["grades"] = self._api("GET", "grades", query={"submission_id": row["id"]})
         row["comments"] = self._api("GET", "comments", query={"submission_id": row["id"]})
@@ -150,9 +152,14 @@ def jupyter_env(home):
     from grading.coursedir import REPO, nbgrader_env
 
     home = Path(home)
-    return nbgrader_env({"PYTHONPATH": str(REPO), "JUPYTER_NO_CONFIG": "1",
-                         "IPYTHONDIR": str(home / "ipython"),
-                         "JUPYTER_RUNTIME_DIR": str(home / "runtime")})
+    return nbgrader_env(
+        {
+            "PYTHONPATH": str(REPO),
+            "JUPYTER_NO_CONFIG": "1",
+            "IPYTHONDIR": str(home / "ipython"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        }
+    )
 
 
 def _free_port():
@@ -163,12 +170,14 @@ def _free_port():
 
 def _server_env(env, scratch, token):
     env = dict(os.environ if env is None else env)
-    env.update({
-        "JUPYTER_TOKEN": token,  # not on the command line, where `ps` would show it
-        "JUPYTER_NO_CONFIG": "1",  # no user or system config: formgrader alone, below
-        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-        "TMPDIR": str(scratch),  # JUPYTER_NO_CONFIG's blank config folder lands here
-    })
+    env.update(
+        {
+            "JUPYTER_TOKEN": token,  # not on the command line, where `ps` would show it
+            "JUPYTER_NO_CONFIG": "1",  # no user or system config: formgrader alone, below
+            "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+            "TMPDIR": str(scratch),  # JUPYTER_NO_CONFIG's blank config folder lands here
+        }
+    )
     return env
 
 
@@ -185,9 +194,15 @@ class _Server:
 
     def command(self, port):
         return [
-            sys.executable, "-m", "jupyter_server", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={self.course_dir}", "--ServerApp.allow_root=True",
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={self.course_dir}",
+            "--ServerApp.allow_root=True",
             f"--ServerApp.jpserver_extensions={FORMGRADER_EXTENSION}=True",
         ]
 
@@ -200,17 +215,25 @@ class _Server:
             port = _free_port()
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
-                    self.command(port), cwd=self.course_dir, env=self.env, stdout=log,
-                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                    self.command(port),
+                    cwd=self.course_dir,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
             self.client = FormgraderClient(f"http://127.0.0.1:{port}", self.token)
             if self._wait_ready():
                 self.client.server_log = self.log_tail
                 return
             if "already in use" not in self.log_tail():
                 break
-        raise RuntimeError(f"The Jupyter server with formgrader did not start in "
-                           f"{self.course_dir} (exit {self.proc.returncode}). Its log:\n"
-                           f"{self.log_tail()}")
+        raise RuntimeError(
+            f"The Jupyter server with formgrader did not start in "
+            f"{self.course_dir} (exit {self.proc.returncode}). Its log:\n"
+            f"{self.log_tail()}"
+        )
 
     def _wait_ready(self):
         while time.monotonic() < self.deadline:
@@ -222,8 +245,10 @@ class _Server:
             except (OSError, FormgraderError):  # not listening yet, or still loading
                 time.sleep(0.1)
         self.stop()
-        raise TimeoutError(f"formgrader did not answer within {self.timeout} s in "
-                           f"{self.course_dir}. The server's log:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"formgrader did not answer within {self.timeout} s in "
+            f"{self.course_dir}. The server's log:\n{self.log_tail()}"
+        )
 
     def stop(self):
         """/api/shutdown (kernels too), then SIGTERM, then SIGKILL to the server's group."""
@@ -266,8 +291,9 @@ def running_formgrader(course_dir, env=None, timeout=60):
     """
     course_dir = Path(course_dir).resolve()
     if not (course_dir / "nbgrader_config.py").is_file():
-        raise FileNotFoundError(f"Expected an nbgrader course folder with nbgrader_config.py, "
-                                f"got {course_dir}.")
+        raise FileNotFoundError(
+            f"Expected an nbgrader course folder with nbgrader_config.py, got {course_dir}."
+        )
     with tempfile.TemporaryDirectory(prefix="formgrader-") as scratch:
         server = _Server(course_dir, env, Path(scratch), timeout)
         try:

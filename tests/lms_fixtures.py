@@ -105,13 +105,22 @@ def uploads(student, again="{stem}-1.{ext}"):
         return [(SUBMIT_ZIP, submit_zip(student.source))]
     source = Path(student.source)
     files = [(p.name, p.read_bytes()) for p in sorted(source.glob("*.ipynb"))]
-    files += [(p.name, p.read_bytes()) for p in sorted(source.rglob("cs231n_lib/**/*.py"))
-              if p.name != "__init__.py" and "__pycache__" not in p.parts]
+    files += [
+        (p.name, p.read_bytes())
+        for p in sorted(source.rglob("cs231n_lib/**/*.py"))
+        if p.name != "__init__.py" and "__pycache__" not in p.parts
+    ]
     for name in student.resubmitted if again else ():
         stem, _, ext = name.rpartition(".")
         data = dict(files)[name]
-        files.append((again.format(stem=stem, ext=ext), data.replace(b"WHO", b"WHO_AGAIN")
-                      if name.endswith(".py") else _resubmitted_notebook(data)))
+        files.append(
+            (
+                again.format(stem=stem, ext=ext),
+                data.replace(b"WHO", b"WHO_AGAIN")
+                if name.endswith(".py")
+                else _resubmitted_notebook(data),
+            )
+        )
     return files
 
 
@@ -140,16 +149,29 @@ def canvas_download(dest, students, first_attachment=700001):
     attachment = first_attachment
     with zipfile.ZipFile(dest, "w") as zf:
         for s in students:
-            prefix = "_".join(x for x in (canvas_lastfirst(s.sortable_name),
-                                          "LATE" if s.late else "", str(s.canvas_id)) if x)
+            prefix = "_".join(
+                x
+                for x in (
+                    canvas_lastfirst(s.sortable_name),
+                    "LATE" if s.late else "",
+                    str(s.canvas_id),
+                )
+                if x
+            )
             for name, data in uploads(s):
                 _zip_write(zf, f"{prefix}_{attachment}_{name}", data, _local(s))
                 attachment += 1
     return Path(dest)
 
 
-def gradescope_download(dest, students, groups=(), assignment_id=5550001,
-                        first_submission=90000001, with_history_files=False):
+def gradescope_download(
+    dest,
+    students,
+    groups=(),
+    assignment_id=5550001,
+    first_submission=90000001,
+    with_history_files=False,
+):
     """Write Gradescope's "Export Submissions" zip to ``dest``.
 
     ``groups`` lists tuples of students who handed in together (one submission, the
@@ -158,26 +180,35 @@ def gradescope_download(dest, students, groups=(), assignment_id=5550001,
     """
     root = f"assignment_{assignment_id}_export"
     grouped = {id(s) for g in groups for s in g[1:]}
-    submissions = [(s, *next((g for g in groups if g[0] is s), (s,))[1:]) for s in students
-                   if id(s) not in grouped]
+    submissions = [
+        (s, *next((g for g in groups if g[0] is s), (s,))[1:])
+        for s in students
+        if id(s) not in grouped
+    ]
     number, records = first_submission, []
     with zipfile.ZipFile(dest, "w") as zf:
         for members in submissions:
             lead = members[0]
             history = []
             for when in lead.history:
-                history.append(f"  - :id: {number}\n    :created_at: {_ruby_time(when)}\n"
-                               "    :score: 3.0\n")
+                history.append(
+                    f"  - :id: {number}\n    :created_at: {_ruby_time(when)}\n    :score: 3.0\n"
+                )
                 if with_history_files:
                     _gradescope_files(zf, f"{root}/submission_{number}", lead)
                 number += 1
             folder = f"submission_{number}"
             _gradescope_files(zf, f"{root}/{folder}", lead)
-            people = "".join(f"  - :name: {_yaml(s.full_name)}\n    :sid: {_yaml(s.sid)}\n"
-                             f"    :email: {_yaml(s.email)}\n" for s in members)
-            records.append(f"{folder}:\n  :submitters:\n{people}"
-                           f"  :created_at: {_ruby_time(lead.submitted_at)}\n  :score: 17.5\n"
-                           + (f"  :history:\n{''.join(history)}" if history else ""))
+            people = "".join(
+                f"  - :name: {_yaml(s.full_name)}\n    :sid: {_yaml(s.sid)}\n"
+                f"    :email: {_yaml(s.email)}\n"
+                for s in members
+            )
+            records.append(
+                f"{folder}:\n  :submitters:\n{people}"
+                f"  :created_at: {_ruby_time(lead.submitted_at)}\n  :score: 17.5\n"
+                + (f"  :history:\n{''.join(history)}" if history else "")
+            )
             number += 1
         _zip_write(zf, f"{root}/submission_metadata.yml", "---\n" + "".join(records))
     return Path(dest)
@@ -237,12 +268,15 @@ def _local(student):
 
 def canvas_roster(path, students):
     """Canvas's gradebook export: BOM, header, "Points Possible" row, the test student."""
-    rows = ['"Student","ID","SIS User ID","SIS Login ID","Section",'
-            '"Assignment 1 (4321)","Current Score"',
-            '"    Points Possible","","","","","100.00","(read only)"']
+    rows = [
+        '"Student","ID","SIS User ID","SIS Login ID","Section",'
+        '"Assignment 1 (4321)","Current Score"',
+        '"    Points Possible","","","","","100.00","(read only)"',
+    ]
     for s in students:
-        rows.append(f'"{s.sortable_name}","{s.canvas_id}","{s.sid}","{s.email}",'
-                    '"CS231n 001","","0.00"')
+        rows.append(
+            f'"{s.sortable_name}","{s.canvas_id}","{s.sid}","{s.email}","CS231n 001","","0.00"'
+        )
     rows.append('"Student, Test","99999","","","CS231n 001","","0.00"')
     Path(path).write_text("\ufeff" + "\r\n".join(rows) + "\r\n", encoding="utf-8")
     return Path(path)
@@ -250,8 +284,10 @@ def canvas_roster(path, students):
 
 def gradescope_roster(path, students):
     """Gradescope's roster download (``memberships.csv``), with an instructor row."""
-    lines = ["First Name,Last Name,SID,Email,Role,Sections",
-             "Ada,Teacher,,ada@example.edu,Instructor,"]
+    lines = [
+        "First Name,Last Name,SID,Email,Role,Sections",
+        "Ada,Teacher,,ada@example.edu,Instructor,",
+    ]
     lines += [f'"{s.first}","{s.last}",{s.sid},{s.email},Student,CS231n 001' for s in students]
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Path(path)
@@ -259,9 +295,11 @@ def gradescope_roster(path, students):
 
 def moodle_worksheet(path, students, tz):
     """Moodle's grading worksheet, times written in ``tz`` as Moodle shows them."""
-    lines = ["Identifier,\"Full name\",\"Email address\",Status,Grade,\"Maximum Grade\","
-             "\"Grade can be changed\",\"Last modified (submission)\","
-             "\"Last modified (grade)\",\"Feedback comments\""]
+    lines = [
+        'Identifier,"Full name","Email address",Status,Grade,"Maximum Grade",'
+        '"Grade can be changed","Last modified (submission)",'
+        '"Last modified (grade)","Feedback comments"'
+    ]
     for s in students:
         if s.submitted_at is None:
             status, when = "No submission", "-"
@@ -269,8 +307,9 @@ def moodle_worksheet(path, students, tz):
             status = "Submitted for grading" + (" - 1 day 2 hours late" if s.late else "")
             when = s.submitted_at.astimezone(tz).strftime("%A, %d %B %Y, %I:%M %p")
         name = s.full_name.replace('"', '""')
-        lines.append(f'"Participant {s.moodle_id}","{name}",{s.email},"{status}",,100.00,'
-                     f'Yes,"{when}",-,')
+        lines.append(
+            f'"Participant {s.moodle_id}","{name}",{s.email},"{status}",,100.00,Yes,"{when}",-,'
+        )
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Path(path)
 
@@ -300,9 +339,19 @@ def awkward_class(root):
     students = []
     for i, (first, last, upload, late, again) in enumerate(people):
         source = make_source(root / f"source{i}", f"student{i}")
-        students.append(Student(
-            first, last, source, canvas_id=31000 + i, moodle_id=7700100 + i,
-            sid=f"S{100 + i}", email=f"student{i}@example.edu",
-            submitted_at=t.replace(minute=7 * i), late=late, upload=upload,
-            resubmitted=again))
+        students.append(
+            Student(
+                first,
+                last,
+                source,
+                canvas_id=31000 + i,
+                moodle_id=7700100 + i,
+                sid=f"S{100 + i}",
+                email=f"student{i}@example.edu",
+                submitted_at=t.replace(minute=7 * i),
+                late=late,
+                upload=upload,
+                resubmitted=again,
+            )
+        )
     return students

@@ -39,27 +39,51 @@ def attacked(tmp_path_factory, cifar_root):
     root = tmp_path_factory.mktemp("adversarial")
     subs, out = root / "submissions", root / "out"
     site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    secrets = [out / "work" / "_template" / "gradebook.db", out / "private" / "context.npz",
-               REFERENCES / "manifest.json", REPO / "notebooks" / "knn.ipynb",
-               REPO / "cs231n_lib" / "classifiers" / "softmax.py",
-               subs / "complete" / "knn.ipynb", out / "gradebook.db"]
-    targets = [out / "work" / "_template" / "gradebook.db", subs / "complete" / "knn.ipynb",
-               REPO / "README.md", REFERENCES / "manifest.json",
-               out / "work" / "_template" / "nbgrader_config.py",
-               out / "work" / "complete" / "forged.txt",
-               site / "site-packages" / "cs231n_forged.txt",
-               Path(cifar_root) / "cifar-10-batches-py" / "batches.meta"]
+    secrets = [
+        out / "work" / "_template" / "gradebook.db",
+        out / "private" / "context.npz",
+        REFERENCES / "manifest.json",
+        REPO / "notebooks" / "knn.ipynb",
+        REPO / "cs231n_lib" / "classifiers" / "softmax.py",
+        subs / "complete" / "knn.ipynb",
+        out / "gradebook.db",
+    ]
+    targets = [
+        out / "work" / "_template" / "gradebook.db",
+        subs / "complete" / "knn.ipynb",
+        REPO / "README.md",
+        REFERENCES / "manifest.json",
+        out / "work" / "_template" / "nbgrader_config.py",
+        out / "work" / "complete" / "forged.txt",
+        site / "site-packages" / "cs231n_forged.txt",
+        Path(cifar_root) / "cifar-10-batches-py" / "batches.meta",
+    ]
     ctx = {"secrets": secrets, "targets": targets}
     names = make_attacks(subs, ctx)
     make_submission(subs / "complete", all_parts())
     make_submission(subs / "untouched", ())
     before = {str(p): _digest(p) for p in targets}
-    grades = autograde_class(subs, out, jobs=2, data_dir=cifar_root, progress=False,
-                             cell_timeout=CELL_TIMEOUT, keep_work=True, log=lambda *_: None)
+    grades = autograde_class(
+        subs,
+        out,
+        jobs=2,
+        data_dir=cifar_root,
+        progress=False,
+        cell_timeout=CELL_TIMEOUT,
+        keep_work=True,
+        log=lambda *_: None,
+    )
     after = {str(p): _digest(p) for p in targets}
     forged = [str(p) for p in targets if Path(p).is_file() and b"forged" in Path(p).read_bytes()]
-    return {"grades": {g.submission: g for g in grades}, "out": out, "names": names,
-            "ctx": ctx, "before": before, "after": after, "forged": forged}
+    return {
+        "grades": {g.submission: g for g in grades},
+        "out": out,
+        "names": names,
+        "ctx": ctx,
+        "before": before,
+        "after": after,
+        "forged": forged,
+    }
 
 
 def _points(grade):
@@ -93,7 +117,9 @@ def _outputs(out, student, notebook):
     nb = json.loads(path.read_text())
     return "".join(
         "".join(o.get("text", "")) + o.get("ename", "") + " " + o.get("evalue", "")
-        for cell in nb["cells"] for o in cell.get("outputs", []))
+        for cell in nb["cells"]
+        for o in cell.get("outputs", [])
+    )
 
 
 def _probe_report(out, student):
@@ -184,8 +210,13 @@ def test_no_process_of_a_submission_outlives_its_grading(attacked):
 # ----------------------------------------------------------------------------- resources
 
 RESOURCE_TIMEOUT = 120  # the submission time limit of the resource classes
-ORDER = {"fork_bomb": "b", "disk_filler": "c", "memory_hog": "d", "junk_arrays": "e",
-         "hang": "f"}  # graded beside the honest one (a_honest) first, four at a time
+ORDER = {
+    "fork_bomb": "b",
+    "disk_filler": "c",
+    "memory_hog": "d",
+    "junk_arrays": "e",
+    "hang": "f",
+}  # graded beside the honest one (a_honest) first, four at a time
 
 
 def _knn_class(root, attackers, cifar_root):
@@ -202,18 +233,27 @@ def _knn_class(root, attackers, cifar_root):
             if notebook.stem != "knn":
                 notebook.unlink()
     start = time.monotonic()
-    grades = autograde_class(subs, out, jobs=4, data_dir=cifar_root, progress=False,
-                             cell_timeout=CELL_TIMEOUT, timeout=RESOURCE_TIMEOUT,
-                             log=lambda *_: None)
+    grades = autograde_class(
+        subs,
+        out,
+        jobs=4,
+        data_dir=cifar_root,
+        progress=False,
+        cell_timeout=CELL_TIMEOUT,
+        timeout=RESOURCE_TIMEOUT,
+        log=lambda *_: None,
+    )
     return {g.submission.split("_", 1)[1]: g for g in grades}, out, time.monotonic() - start
 
 
 @pytest.fixture(scope="module")
 def resources(tmp_path_factory, cifar_root):
-    benign, _, _ = _knn_class(tmp_path_factory.mktemp("benign"),
-                              {f"untouched{i}": None for i in range(3)}, cifar_root)
-    attacked, out, seconds = _knn_class(tmp_path_factory.mktemp("resources"),
-                                        resource_attacks(CELL_TIMEOUT), cifar_root)
+    benign, _, _ = _knn_class(
+        tmp_path_factory.mktemp("benign"), {f"untouched{i}": None for i in range(3)}, cifar_root
+    )
+    attacked, out, seconds = _knn_class(
+        tmp_path_factory.mktemp("resources"), resource_attacks(CELL_TIMEOUT), cifar_root
+    )
     return {"benign": benign, "attacked": attacked, "out": out, "seconds": seconds}
 
 
@@ -226,7 +266,8 @@ def test_the_honest_submission_beside_the_attackers_keeps_its_points_and_time(re
 
 def _said(grade, text):
     return any(text in p for p in grade.problems) or any(
-        text in p for problems in grade.failed.values() for p in problems)
+        text in p for problems in grade.failed.values() for p in problems
+    )
 
 
 def test_a_fork_bomb_is_stopped_with_its_reason(resources):
@@ -262,12 +303,22 @@ def test_a_submission_that_hangs_gets_its_result_and_leaves_nothing(resources):
 REPORT = REPO / "build" / "red-team.md"
 
 
-FIRST = ("grading stopped", "together", "processes and threads", "broke the rules",
-         "time limit", "out of memory", "kernel died", "restored", "test accuracy")
+FIRST = (
+    "grading stopped",
+    "together",
+    "processes and threads",
+    "broke the rules",
+    "time limit",
+    "out of memory",
+    "kernel died",
+    "restored",
+    "test accuracy",
+)
 
 
 def _did(grade, baseline):
     """What the grader did about a submission beyond what it did about ``baseline``."""
+
     def said(g):
         return [*g.problems, *g.restored, *(p for ps in g.failed.values() for p in ps)]
 
@@ -286,21 +337,33 @@ def _total(grade):
 def test_red_team_report(attacked, resources):
     """The table of README's security section: ``make red-team`` prints it."""
     grades, honest = attacked["grades"], attacked["grades"]["honest"]
-    bystanders = (_points(grades["complete"]) == expected_points(all_parts())
-                  and _points(honest) == expected_points(HALF_DONE))
+    bystanders = _points(grades["complete"]) == expected_points(all_parts()) and _points(
+        honest
+    ) == expected_points(HALF_DONE)
     rows = [("case", "what the grader did", "points", "honest kept exactly their points")]
     for name in sorted(attack_sources()):
-        rows.append((name, _did(grades[name], honest), f"{_total(grades[name]):g} "
-                     f"(honest {_total(honest):g})", "yes" if bystanders else "NO"))
+        rows.append(
+            (
+                name,
+                _did(grades[name], honest),
+                f"{_total(grades[name]):g} (honest {_total(honest):g})",
+                "yes" if bystanders else "NO",
+            )
+        )
     usual = resources["benign"]["honest"]
     beside = resources["attacked"]["honest"]
     kept = beside.scores == usual.scores
     for name in resource_attacks(CELL_TIMEOUT):
         grade = resources["attacked"][name]
-        rows.append((name, _did(grade, resources["benign"]["untouched0"]),
-                     f"{_total(grade):g} (kNN only)",
-                     f"{'yes' if kept else 'NO'}, in {beside.seconds / usual.seconds:.2f}x "
-                     "its usual time"))
+        rows.append(
+            (
+                name,
+                _did(grade, resources["benign"]["untouched0"]),
+                f"{_total(grade):g} (kNN only)",
+                f"{'yes' if kept else 'NO'}, in {beside.seconds / usual.seconds:.2f}x "
+                "its usual time",
+            )
+        )
     table = "\n".join("| " + " | ".join(row) + " |" for row in rows[:1])
     table += "\n| --- | --- | --- | --- |\n"
     table += "\n".join("| " + " | ".join(row) + " |" for row in rows[1:])

@@ -73,8 +73,11 @@ def _visible_text(path):
 
 def test_feedback_shows_the_verdicts_but_no_check_and_no_grader_cell(samples):
     _, _, out = samples
-    code = [line.strip() for line in (REPO / "grading" / "checks.py").read_text().splitlines()
-            if len(line.strip()) > 30 and not line.strip().startswith(("#", '"', "f\""))]
+    code = [
+        line.strip()
+        for line in (REPO / "grading" / "checks.py").read_text().splitlines()
+        if len(line.strip()) > 30 and not line.strip().startswith(("#", '"', 'f"'))
+    ]
     assert len(code) > 50
     for student in ("complete", "half", "untouched"):
         for nb in NOTEBOOKS:
@@ -118,28 +121,37 @@ def malformed(tmp_path_factory, cifar_root):
     # The student's own k_nearest_neighbor.py is the release's unfinished copy: if the
     # instructor's copy were graded instead, this submission would earn every point.
     stubbed = knn_only("own-copy")
-    shutil.copyfile(REPO / "assignment1/cs231n_lib/classifiers/k_nearest_neighbor.py",
-                    stubbed / "cs231n_lib/classifiers/k_nearest_neighbor.py")
+    shutil.copyfile(
+        REPO / "assignment1/cs231n_lib/classifiers/k_nearest_neighbor.py",
+        stubbed / "cs231n_lib/classifiers/k_nearest_neighbor.py",
+    )
     out = root / "out"
-    autograde_class(subs, out, jobs=2, data_dir=cifar_root, progress=False,
-                    log=lambda *_: None)
+    autograde_class(subs, out, jobs=2, data_dir=cifar_root, progress=False, log=lambda *_: None)
     return _rows(out), out
 
 
 KNN_POINTS = expected_points(all_parts())["knn"]
 
 
-@pytest.mark.parametrize(("submission", "student_id", "knn", "problem"), [
-    ("only-knn", "only-knn", KNN_POINTS, "svm.ipynb is missing: its points are 0"),
-    ("bad-json", "bad-json", 0, "knn.ipynb is not a valid notebook"),
-    ("no-file", "no-file", KNN_POINTS,
-     "missing cs231n_lib/classifiers/softmax.py: graded with the release's copy"),
-    ("nested", "nested", KNN_POINTS, "inside my work/assignment1/, one folder level too deep"),
-    ("Zoë Smith (late)", "Zoe_Smith_late", KNN_POINTS, "is not a valid student id"),
-    ("own-copy", "own-copy", 0, "svm.ipynb is missing"),
-])
-def test_malformed_submissions_are_graded_for_what_is_there(malformed, submission, student_id,
-                                                            knn, problem):
+@pytest.mark.parametrize(
+    ("submission", "student_id", "knn", "problem"),
+    [
+        ("only-knn", "only-knn", KNN_POINTS, "svm.ipynb is missing: its points are 0"),
+        ("bad-json", "bad-json", 0, "knn.ipynb is not a valid notebook"),
+        (
+            "no-file",
+            "no-file",
+            KNN_POINTS,
+            "missing cs231n_lib/classifiers/softmax.py: graded with the release's copy",
+        ),
+        ("nested", "nested", KNN_POINTS, "inside my work/assignment1/, one folder level too deep"),
+        ("Zoë Smith (late)", "Zoe_Smith_late", KNN_POINTS, "is not a valid student id"),
+        ("own-copy", "own-copy", 0, "svm.ipynb is missing"),
+    ],
+)
+def test_malformed_submissions_are_graded_for_what_is_there(
+    malformed, submission, student_id, knn, problem
+):
     rows, out = malformed
     row = rows[submission]
     assert row["student_id"] == student_id
@@ -154,10 +166,13 @@ def test_the_students_own_package_is_what_gets_graded(malformed):
     rows, out = malformed
     assert float(rows["only-knn"]["knn"]) == KNN_POINTS > 0
     assert float(rows["own-copy"]["knn"]) == 0
-    executed = json.loads(
-        (out / "autograded/own-copy/assignment1/knn.ipynb").read_text())
-    errors = [o for c in executed["cells"] for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    executed = json.loads((out / "autograded/own-copy/assignment1/knn.ipynb").read_text())
+    errors = [
+        o
+        for c in executed["cells"]
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert any("write the code for the TODO above" in o["evalue"] for o in errors)
 
 

@@ -51,13 +51,19 @@ def test_random_search_keeps_the_lowest_loss_of_the_tries(monkeypatch, seed, chu
     monkeypatch.setattr(baselines, "_CHUNK_NUMBERS", chunk_numbers)
     X, y = blobs(seed=seed)
     X_val, y_val = blobs(num_examples=40, seed=seed + 100)
-    result = random_search(svm_loss_vectorized, X, y, 3, num_tries=50, scale=0.1,
-                           X_eval=X_val, y_eval=y_val, rng=seed)
+    result = random_search(
+        svm_loss_vectorized, X, y, 3, num_tries=50, scale=0.1, X_eval=X_val, y_eval=y_val, rng=seed
+    )
 
     Ws = drawn_weights(seed, 50, (6, 3), 0.1)
     expected = np.array([svm_data_loss(W, X, y) for W in Ws])
-    np.testing.assert_allclose(result.losses, expected, rtol=1e-10, atol=1e-12,
-                               err_msg="the recorded losses are not those of the drawn W")
+    np.testing.assert_allclose(
+        result.losses,
+        expected,
+        rtol=1e-10,
+        atol=1e-12,
+        err_msg="the recorded losses are not those of the drawn W",
+    )
     best = int(np.argmin(expected))
     assert result.best_try == best
     np.testing.assert_array_equal(result.W, Ws[best])
@@ -67,7 +73,8 @@ def test_random_search_keeps_the_lowest_loss_of_the_tries(monkeypatch, seed, chu
     # The accuracy after try t is that of the best W among tries 0..t, on the eval data.
     best_so_far = [int(np.argmin(expected[: t + 1])) for t in range(50)]
     np.testing.assert_array_equal(
-        result.best_accuracy, [accuracy(Ws[i], X_val, y_val) for i in best_so_far])
+        result.best_accuracy, [accuracy(Ws[i], X_val, y_val) for i in best_so_far]
+    )
     assert result.accuracy == accuracy(result.W, X_val, y_val)
     assert result.num_classes == 3
     assert result.seconds > 0
@@ -90,14 +97,14 @@ def test_random_search_beats_chance_on_separable_clusters(seed):
 def test_random_search_is_deterministic_with_a_seed():
     X, y = blobs()
     first = random_search(svm_loss_vectorized, X, y, 3, num_tries=30, rng=7)
-    again = random_search(svm_loss_vectorized, X, y, 3, num_tries=30,
-                          rng=np.random.default_rng(7))
+    again = random_search(svm_loss_vectorized, X, y, 3, num_tries=30, rng=np.random.default_rng(7))
     other = random_search(svm_loss_vectorized, X, y, 3, num_tries=30, rng=8)
     np.testing.assert_array_equal(first.losses, again.losses)
     np.testing.assert_array_equal(first.W, again.W)
     assert not np.array_equal(first.losses, other.losses)
     assert random_search(svm_loss_vectorized, X, y, 3, num_tries=30).best_try == (
-        random_search(svm_loss_vectorized, X, y, 3, num_tries=30, rng=0).best_try)
+        random_search(svm_loss_vectorized, X, y, 3, num_tries=30, rng=0).best_try
+    )
 
 
 def test_random_search_takes_softmax_float32_and_a_loss_without_gradient():
@@ -105,12 +112,12 @@ def test_random_search_takes_softmax_float32_and_a_loss_without_gradient():
     X32 = X.astype(np.float32)
     result = random_search(softmax_loss_vectorized, X32, y, 3, num_tries=10, scale=0.1, rng=4)
     assert result.W.dtype == np.float32  # drawn in the data's precision
-    np.testing.assert_allclose(result.losses[result.best_try],
-                               softmax_loss_vectorized(result.W, X32, y, 0.0)[0], rtol=1e-5)
+    np.testing.assert_allclose(
+        result.losses[result.best_try], softmax_loss_vectorized(result.W, X32, y, 0.0)[0], rtol=1e-5
+    )
     assert result.best_losses[-1] == result.losses.min()
 
-    plain = random_search(lambda W, X, y, reg: svm_data_loss(W, X, y), X, y, 3, num_tries=10,
-                          rng=4)
+    plain = random_search(lambda W, X, y, reg: svm_data_loss(W, X, y), X, y, 3, num_tries=10, rng=4)
     tupled = random_search(svm_loss_vectorized, X, y, 3, num_tries=10, rng=4)
     np.testing.assert_allclose(plain.losses, tupled.losses, rtol=1e-12)
 
@@ -154,8 +161,13 @@ def test_random_search_refuses_a_loss_that_is_not_a_function_of_the_scores():
 )
 def test_random_search_errors_say_what_was_expected(kwargs, error, match):
     X, y = blobs()
-    args = {"loss_fn": svm_loss_vectorized, "X": X, "y": y, "num_classes": 3,
-            "num_tries": 3} | kwargs
+    args = {
+        "loss_fn": svm_loss_vectorized,
+        "X": X,
+        "y": y,
+        "num_classes": 3,
+        "num_tries": 3,
+    } | kwargs
     with pytest.raises(error, match=match):
         random_search(**args)
 
@@ -168,8 +180,9 @@ def test_numerical_descent_follows_the_analytic_gradient_and_lowers_the_loss(see
     X, y = blobs(num_examples=30, dim=4, num_classes=3, seed=seed)
     W0 = 0.01 * np.random.default_rng(seed).standard_normal((4, 3))
     W0_before = W0.copy()
-    result = numerical_gradient_descent(svm_loss_vectorized, W0, X, y, learning_rate=0.01,
-                                        reg=0.1, num_steps=5)
+    result = numerical_gradient_descent(
+        svm_loss_vectorized, W0, X, y, learning_rate=0.01, reg=0.1, num_steps=5
+    )
     assert isinstance(result, NumericalDescentResult)
     np.testing.assert_array_equal(W0, W0_before)  # W0 is not changed
     assert result.losses.shape == (6,)
@@ -182,8 +195,9 @@ def test_numerical_descent_follows_the_analytic_gradient_and_lowers_the_loss(see
     W = W0.copy()
     for _ in range(5):
         W -= 0.01 * svm_loss_vectorized(W, X, y, 0.1)[1]
-    np.testing.assert_allclose(result.W, W, rtol=1e-7, atol=1e-9,
-                               err_msg="numerical steps differ from analytic steps")
+    np.testing.assert_allclose(
+        result.W, W, rtol=1e-7, atol=1e-9, err_msg="numerical steps differ from analytic steps"
+    )
 
 
 def test_numerical_descent_times_every_step_and_counts_the_evaluations():
@@ -207,8 +221,9 @@ def test_numerical_descent_times_every_step_and_counts_the_evaluations():
 
 def test_numerical_descent_without_an_analytic_gradient():
     X, y = blobs(num_examples=10, dim=4, num_classes=3)
-    result = numerical_gradient_descent(lambda W, X, y, reg: svm_data_loss(W, X, y),
-                                        np.zeros((4, 3)), X, y, learning_rate=1e-3)
+    result = numerical_gradient_descent(
+        lambda W, X, y, reg: svm_data_loss(W, X, y), np.zeros((4, 3)), X, y, learning_rate=1e-3
+    )
     assert np.isnan(result.analytic_seconds).all()
     assert np.isnan(result.gradient_errors).all()
     assert np.isnan(result.speedup)
@@ -219,8 +234,9 @@ def test_numerical_descent_of_a_quadratic_is_exact():
     # The centred difference of sum(W**2) is exactly 2 W (up to rounding).
     X, y = blobs(num_examples=5, dim=3, num_classes=2)
     W0 = np.arange(6.0).reshape(3, 2)
-    result = numerical_gradient_descent(lambda W, X, y, reg: float(np.sum(W ** 2)), W0, X, y,
-                                        learning_rate=0.25, num_steps=1)
+    result = numerical_gradient_descent(
+        lambda W, X, y, reg: float(np.sum(W**2)), W0, X, y, learning_rate=0.25, num_steps=1
+    )
     np.testing.assert_allclose(result.W, 0.5 * W0, atol=1e-8)
     np.testing.assert_allclose(result.losses, [55.0, 13.75], rtol=1e-10)
 
@@ -240,8 +256,13 @@ def test_numerical_descent_of_a_quadratic_is_exact():
 )
 def test_numerical_descent_errors_say_what_was_expected(kwargs, error, match):
     X, y = blobs(num_examples=10, dim=4, num_classes=3)
-    args = {"loss_fn": lambda W, X, y, reg: float(np.sum(W ** 4)), "W0": np.ones((4, 3)),
-            "X": X, "y": y, "learning_rate": 1e-3} | kwargs
+    args = {
+        "loss_fn": lambda W, X, y, reg: float(np.sum(W**4)),
+        "W0": np.ones((4, 3)),
+        "X": X,
+        "y": y,
+        "learning_rate": 1e-3,
+    } | kwargs
     with np.errstate(over="ignore"), pytest.raises(error, match=match):
         numerical_gradient_descent(**args)
 
@@ -293,8 +314,12 @@ def test_random_search_plot_shows_best_accuracy_chance_and_losses(search, tmp_pa
     np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), search.best_losses)
     assert loss_ax.get_ylabel() == "loss"
     texts = [t.get_text() for t in loss_ax.get_legend().get_texts()]
-    assert texts == [f"accuracy of the best W so far (final {search.accuracy:.3f})",
-                     "chance (1/3)", "loss of a try", "lowest loss so far"]
+    assert texts == [
+        f"accuracy of the best W so far (final {search.accuracy:.3f})",
+        "chance (1/3)",
+        "loss of a try",
+        "lowest loss so far",
+    ]
     path = tmp_path / "search.png"
     fig.savefig(path)
     assert path.stat().st_size > 5000

@@ -259,8 +259,15 @@ def test_bow_transform_matches_a_direct_computation():
     white = (flat - bow.zca_mean_) @ bow.zca_.astype(np.float64)
     z = cdist(white, bow.centroids_.astype(np.float64))
     f = np.maximum(0, z.mean(axis=1, keepdims=True) - z).reshape(3, 14, 14, 20)
-    expected = np.concatenate([f[:, :7, :7].sum((1, 2)), f[:, :7, 7:].sum((1, 2)),
-                               f[:, 7:, :7].sum((1, 2)), f[:, 7:, 7:].sum((1, 2))], axis=1)
+    expected = np.concatenate(
+        [
+            f[:, :7, :7].sum((1, 2)),
+            f[:, :7, 7:].sum((1, 2)),
+            f[:, 7:, :7].sum((1, 2)),
+            f[:, 7:, 7:].sum((1, 2)),
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(bow.transform(images), expected, rtol=1e-3, atol=1e-2)
 
 
@@ -278,10 +285,12 @@ def test_bow_transform_independent_of_batch_size(batch_size):
     images = smooth_images(3)
     bow = small_bow().fit(images, num_patches=2000, rng=0)
     np.testing.assert_allclose(
-        bow.transform(images, batch_size=batch_size), bow.transform(images, batch_size=4),
+        bow.transform(images, batch_size=batch_size),
+        bow.transform(images, batch_size=4),
         # float32 products: BLAS may block a batch of another shape differently, which
         # moves the last digits (seen up to 8e-5 relative on an AMD EPYC).
-        rtol=2e-4, atol=1e-4,
+        rtol=2e-4,
+        atol=1e-4,
     )
 
 
@@ -401,8 +410,7 @@ def test_sgd_on_whitened_features_fits_what_raw_features_do_not():
         for lr in 10.0 ** np.arange(-9, 1):
             model = Softmax()
             try:
-                model.train(X, y, learning_rate=lr, reg=0.0, num_iters=300, batch_size=100,
-                            rng=0)
+                model.train(X, y, learning_rate=lr, reg=0.0, num_iters=300, batch_size=100, rng=0)
             except FloatingPointError:  # diverged
                 continue
             accuracies.append(np.mean(model.predict(X) == y))
@@ -418,14 +426,21 @@ def test_sgd_on_whitened_features_fits_what_raw_features_do_not():
 
 @pytest.mark.cifar
 def test_bow_on_cifar_beats_chance_by_far(cifar_root):
-    data = get_cifar10_images(num_training=5000, num_validation=1000, num_test=0,
-                              root=cifar_root)
+    data = get_cifar10_images(num_training=5000, num_validation=1000, num_test=0, root=cifar_root)
     bow = BagOfWords(num_words=100, stride=2, kmeans_epochs=5)
     bow.fit(data["X_train"], num_patches=20000, rng=0)
-    F_train, F_val = standardize_features(bow.transform(data["X_train"]),
-                                          bow.transform(data["X_val"]))
+    F_train, F_val = standardize_features(
+        bow.transform(data["X_train"]), bow.transform(data["X_val"])
+    )
     model = LinearSVM()
-    model.train(F_train, data["y_train"], learning_rate=1e-3, reg=1e-2, num_iters=1000,
-                batch_size=256, rng=0)
+    model.train(
+        F_train,
+        data["y_train"],
+        learning_rate=1e-3,
+        reg=1e-2,
+        num_iters=1000,
+        batch_size=256,
+        rng=0,
+    )
     val_acc = np.mean(model.predict(F_val) == data["y_val"])
     assert val_acc > 0.35, f"validation accuracy {val_acc:.3f} with K=100 on 5,000 images"

@@ -25,15 +25,30 @@ from grading.probe import Lib, input_loader
 from grading.samples import graded_cells
 
 POINTS = {grade_id: points for _, grade_id, points, _ in graded_cells()}
-SOFTMAX_CELLS = ("softmax-test-naive-loss", "softmax-test-vectorized-loss",
-                 "two_layer_net-test-losses", "two_layer_net-test-net-loss")
-SVM_CELLS = ("svm-test-naive-loss", "svm-test-vectorized-loss", "svm-test-squared-hinge",
-             "two_layer_net-test-losses")
+SOFTMAX_CELLS = (
+    "softmax-test-naive-loss",
+    "softmax-test-vectorized-loss",
+    "two_layer_net-test-losses",
+    "two_layer_net-test-net-loss",
+)
+SVM_CELLS = (
+    "svm-test-naive-loss",
+    "svm-test-vectorized-loss",
+    "svm-test-squared-hinge",
+    "two_layer_net-test-losses",
+)
 LOSS_CELLS = tuple(dict.fromkeys(SOFTMAX_CELLS + SVM_CELLS))
-HOSTILE = {"svm_loss_naive_hostile_rows", "svm_loss_vectorized_hostile_rows",
-           "svm_loss_naive_squared_hostile_rows", "svm_loss_vectorized_squared_hostile_rows",
-           "softmax_loss_naive_hostile_rows", "softmax_loss_vectorized_hostile_rows",
-           "softmax_loss_hostile_rows", "svm_loss_hostile_rows", "net_loss_hostile_rows"}
+HOSTILE = {
+    "svm_loss_naive_hostile_rows",
+    "svm_loss_vectorized_hostile_rows",
+    "svm_loss_naive_squared_hostile_rows",
+    "svm_loss_vectorized_squared_hostile_rows",
+    "softmax_loss_naive_hostile_rows",
+    "softmax_loss_vectorized_hostile_rows",
+    "softmax_loss_hostile_rows",
+    "svm_loss_hostile_rows",
+    "net_loss_hostile_rows",
+}
 
 
 # ----------------------------------------------------------------------------- variants
@@ -71,16 +86,17 @@ def _softmax_shifted_by(shift):
 CORRECT_SOFTMAX = {
     "the instructor's (each row's largest score subtracted)": None,
     "log-sum-exp of scipy": _softmax_from_log_normalizer(lambda s: logsumexp(s, axis=1)),
-    "np.logaddexp.reduce": _softmax_from_log_normalizer(
-        lambda s: np.logaddexp.reduce(s, axis=1)),
+    "np.logaddexp.reduce": _softmax_from_log_normalizer(lambda s: np.logaddexp.reduce(s, axis=1)),
     "each row's largest score subtracted, then -log(probability)": _softmax_shifted_by(
-        lambda s: s.max(axis=1, keepdims=True)),
+        lambda s: s.max(axis=1, keepdims=True)
+    ),
 }
 WRONG_SOFTMAX = {
     "exp without any shift": _softmax_shifted_by(lambda s: 0.0),
     "one global maximum subtracted": _softmax_shifted_by(lambda s: s.max()),
     "each column's maximum subtracted (the wrong axis)": _softmax_shifted_by(
-        lambda s: s.max(axis=0, keepdims=True)),
+        lambda s: s.max(axis=0, keepdims=True)
+    ),
     "each row's mean subtracted": _softmax_shifted_by(lambda s: s.mean(axis=1, keepdims=True)),
 }
 
@@ -121,16 +137,19 @@ def _fake_lib(monkeypatch, softmax=None, svm=None):
     linear_svm = real.linear_svm
     if softmax is not None:
         layers.softmax_loss = softmax
-        softmax_module = types.SimpleNamespace(softmax_loss_naive=_linear(softmax),
-                                               softmax_loss_vectorized=_linear(softmax))
+        softmax_module = types.SimpleNamespace(
+            softmax_loss_naive=_linear(softmax), softmax_loss_vectorized=_linear(softmax)
+        )
         # The instructor's net calls the layer its module imported: the variant's.
         monkeypatch.setattr(real.neural_net, "softmax_loss", softmax)
     if svm is not None:
         layers.svm_loss = svm
-        linear_svm = types.SimpleNamespace(svm_loss_naive=_linear(svm),
-                                           svm_loss_vectorized=_linear(svm))
-    classifiers = types.SimpleNamespace(softmax=softmax_module, linear_svm=linear_svm,
-                                        layers=layers, TwoLayerNet=real.TwoLayerNet)
+        linear_svm = types.SimpleNamespace(
+            svm_loss_naive=_linear(svm), svm_loss_vectorized=_linear(svm)
+        )
+    classifiers = types.SimpleNamespace(
+        softmax=softmax_module, linear_svm=linear_svm, layers=layers, TwoLayerNet=real.TwoLayerNet
+    )
     return types.SimpleNamespace(classifiers=classifiers)
 
 
@@ -139,8 +158,9 @@ def _fake_lib(monkeypatch, softmax=None, svm=None):
 
 @pytest.fixture(scope="module")
 def refs(tmp_path_factory):
-    return references.build_references(tmp_path_factory.mktemp("refs") / "references",
-                                       log=lambda *_: None)
+    return references.build_references(
+        tmp_path_factory.mktemp("refs") / "references", log=lambda *_: None
+    )
 
 
 def _outputs(check, lib):
@@ -216,23 +236,27 @@ def test_a_correct_softmax_keeps_every_point(variant, refs, monkeypatch):
 
 
 @pytest.mark.parametrize("variant", list(WRONG_SOFTMAX))
-def test_a_softmax_stable_only_for_uniform_shifts_loses_the_points(variant, refs,
-                                                                   monkeypatch):
+def test_a_softmax_stable_only_for_uniform_shifts_loses_the_points(variant, refs, monkeypatch):
     lib = _fake_lib(monkeypatch, softmax=WRONG_SOFTMAX[variant])
     verdicts = _grade(lib, LOSS_CELLS, refs)
-    hostile = {"softmax-test-naive-loss": "softmax_loss_naive_hostile_rows",
-               "softmax-test-vectorized-loss": "softmax_loss_vectorized_hostile_rows",
-               "two_layer_net-test-losses": "softmax_loss_hostile_rows",
-               "two_layer_net-test-net-loss": "net_loss_hostile_rows"}
+    hostile = {
+        "softmax-test-naive-loss": "softmax_loss_naive_hostile_rows",
+        "softmax-test-vectorized-loss": "softmax_loss_vectorized_hostile_rows",
+        "two_layer_net-test-losses": "softmax_loss_hostile_rows",
+        "two_layer_net-test-net-loss": "net_loss_hostile_rows",
+    }
     for grade_id, key in hostile.items():
         assert "expected finite values, got NaN or inf" in verdicts[grade_id].get(key, ""), (
-            grade_id, verdicts[grade_id])
+            grade_id,
+            verdicts[grade_id],
+        )
     others = set(LOSS_CELLS) - set(hostile)  # the SVM's
     assert _score(verdicts) == sum(POINTS[g] for g in others)
 
 
 def test_one_global_maximum_passes_every_other_check_and_fails_only_on_hostile_rows(
-        refs, monkeypatch):
+    refs, monkeypatch
+):
     """Without the hostile rows, a global shift earned full marks: the scores near 1000
     of the other checks are all shifted by the same amount."""
     lib = _fake_lib(monkeypatch, softmax=WRONG_SOFTMAX["one global maximum subtracted"])
@@ -245,8 +269,10 @@ def _worst_share_of_tolerance(got, check, refs):
     """The largest ``|got - want| / (atol + rtol |want|)`` of ``check``'s outputs ``got``."""
     want = references.load_reference(refs, check)
     assert set(got) == set(want), check.key
-    return max(float(np.max(np.abs(got[k] - want[k]) / (check.atol + check.rtol * np.abs(want[k]))))
-               for k in want)
+    return max(
+        float(np.max(np.abs(got[k] - want[k]) / (check.atol + check.rtol * np.abs(want[k]))))
+        for k in want
+    )
 
 
 @pytest.mark.parametrize("variant", [v for v, core in CORRECT_SOFTMAX.items() if core])
@@ -280,25 +306,34 @@ def test_the_references_on_hostile_rows_are_the_definitions(refs):
     scores, y, magnitudes = check_base.hostile_scores()
     rows, num_examples = np.arange(len(y)), len(y)
     softmax_loss = np.mean(logsumexp(scores, axis=1) - scores[rows, y])
-    margins = [max(0.0, scores[i, j] - scores[i, y[i]] + 1.0)
-               for i in rows for j in range(scores.shape[1]) if j != y[i]]
+    margins = [
+        max(0.0, scores[i, j] - scores[i, y[i]] + 1.0)
+        for i in rows
+        for j in range(scores.shape[1])
+        if j != y[i]
+    ]
     svm_loss = sum(margins) / num_examples
     squared_loss = sum(m * m for m in margins) / num_examples
-    layer = {"softmax": _reference(refs, "softmax_loss_hostile_rows"),
-             "svm": _reference(refs, "svm_loss_hostile_rows")}
+    layer = {
+        "softmax": _reference(refs, "softmax_loss_hostile_rows"),
+        "svm": _reference(refs, "svm_loss_hostile_rows"),
+    }
     np.testing.assert_allclose(layer["softmax"]["loss"], softmax_loss, rtol=1e-12)
     np.testing.assert_allclose(layer["svm"]["loss"], svm_loss, rtol=1e-12)
-    np.testing.assert_allclose(_reference(refs, "net_loss_hostile_rows")["loss"], softmax_loss,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        _reference(refs, "net_loss_hostile_rows")["loss"], softmax_loss, rtol=1e-12
+    )
     for key, loss, dscores in (
-            ("softmax_loss_naive_hostile_rows", softmax_loss, layer["softmax"]["dscores"]),
-            ("softmax_loss_vectorized_hostile_rows", softmax_loss, layer["softmax"]["dscores"]),
-            ("svm_loss_naive_hostile_rows", svm_loss, layer["svm"]["dscores"]),
-            ("svm_loss_vectorized_hostile_rows", svm_loss, layer["svm"]["dscores"]),
-            ("svm_loss_naive_squared_hostile_rows", squared_loss, None),
-            ("svm_loss_vectorized_squared_hostile_rows", squared_loss, None)):
+        ("softmax_loss_naive_hostile_rows", softmax_loss, layer["softmax"]["dscores"]),
+        ("softmax_loss_vectorized_hostile_rows", softmax_loss, layer["softmax"]["dscores"]),
+        ("svm_loss_naive_hostile_rows", svm_loss, layer["svm"]["dscores"]),
+        ("svm_loss_vectorized_hostile_rows", svm_loss, layer["svm"]["dscores"]),
+        ("svm_loss_naive_squared_hostile_rows", squared_loss, None),
+        ("svm_loss_vectorized_squared_hostile_rows", squared_loss, None),
+    ):
         ref = _reference(refs, key)
         np.testing.assert_allclose(ref["loss"], loss, rtol=1e-12, err_msg=key)
         if dscores is not None:
-            np.testing.assert_allclose(ref["grad"], magnitudes[:, None] * dscores, rtol=1e-12,
-                                       atol=1e-12, err_msg=key)
+            np.testing.assert_allclose(
+                ref["grad"], magnitudes[:, None] * dscores, rtol=1e-12, atol=1e-12, err_msg=key
+            )

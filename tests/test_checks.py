@@ -16,8 +16,9 @@ from grading.samples import graded_cells
 
 @pytest.fixture(scope="module")
 def refs(tmp_path_factory):
-    return references.build_references(tmp_path_factory.mktemp("refs") / "references",
-                                       log=lambda *_: None)
+    return references.build_references(
+        tmp_path_factory.mktemp("refs") / "references", log=lambda *_: None
+    )
 
 
 def _reference_check(key):
@@ -42,8 +43,9 @@ def test_no_notebook_holds_hidden_tests_any_more():
 def test_references_hold_the_lectures_hand_computed_values(refs):
     svm = references.load_reference(refs, _reference_check("svm_loss_naive_lecture"))
     assert svm["loss"] == pytest.approx((2.9 + 0.0 + 12.9) / 3, abs=1e-12)
-    np.testing.assert_allclose(svm["grad"], np.array([[-1, 1, 0], [0, 0, 0], [1, 1, -2]]) / 3,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        svm["grad"], np.array([[-1, 1, 0], [0, 0, 0], [1, 1, -2]]) / 3, atol=1e-12
+    )
     softmax = references.load_reference(refs, _reference_check("softmax_loss_naive_lecture"))
     assert softmax["first_loss"] == pytest.approx(2.04, abs=0.005)
     assert (refs / references.MANIFEST).is_file()
@@ -53,8 +55,10 @@ def test_reference_gradients_agree_with_numerical_gradients(refs):
     gen = np.random.default_rng(32)  # the inputs of the *_random checks
     W, X, y = gen.normal(size=(7, 5)), gen.normal(size=(12, 7)), gen.integers(0, 5, 12)
     lib = Lib()
-    for key, fn in (("svm_loss_vectorized_random", lib.classifiers.svm_loss_naive),
-                    ("softmax_loss_vectorized_random", lib.classifiers.softmax_loss_naive)):
+    for key, fn in (
+        ("svm_loss_vectorized_random", lib.classifiers.svm_loss_naive),
+        ("softmax_loss_vectorized_random", lib.classifiers.softmax_loss_naive),
+    ):
         ref = references.load_reference(refs, _reference_check(key))
         numerical = eval_numerical_gradient(lambda w, fn=fn: fn(w, X, y, 0.7)[0], W.copy())
         np.testing.assert_allclose(ref["grad2"], numerical, rtol=1e-5, atol=1e-7)
@@ -77,8 +81,12 @@ def _probe(tmp_path, lib, ids):
     return judge.run_in_process(lib, ids)
 
 
-REFERENCE_CELLS = {"knn-test-two-loops": 3, "svm-test-naive-loss": 4,
-                   "softmax-test-vectorized-loss": 4, "knn-test-cross-validation": 3}
+REFERENCE_CELLS = {
+    "knn-test-two-loops": 3,
+    "svm-test-naive-loss": 4,
+    "softmax-test-vectorized-loss": 4,
+    "knn-test-cross-validation": 3,
+}
 
 
 def test_the_instructors_package_passes_every_reference_compared_cell(tmp_path, refs):
@@ -129,15 +137,20 @@ def test_outputs_that_are_not_number_arrays_are_not_judged(tmp_path, refs):
     check = _reference_check("svm_loss_naive_random")
     arrays, status = results[check.key]
     assert judge._arrays({"grad0": np.array([object()], dtype=object)}) == {}
-    assert set(judge._arrays({"ok": [1.0, 2.0], "big": np.zeros(judge.MAX_ARRAY_BYTES // 8 + 1)}
-                             )) == {"ok"}
+    assert set(
+        judge._arrays({"ok": [1.0, 2.0], "big": np.zeros(judge.MAX_ARRAY_BYTES // 8 + 1)})
+    ) == {"ok"}
     forged = {k: v for k, v in arrays.items() if not k.startswith("grad")}
-    (verdict,) = judge.judge_cells({"svm-test-naive-loss": 4}, results | {
-        check.key: (forged, status)}, refs, {}, None).values()
-    assert any("random problem, with regularization: grad" in p and "no value returned" in p
-               for p in verdict.problems)
-    (verdict,) = judge.judge_cells({"svm-test-naive-loss": 4}, results | {
-        check.key: (None, None)}, refs, {}, None).values()
+    (verdict,) = judge.judge_cells(
+        {"svm-test-naive-loss": 4}, results | {check.key: (forged, status)}, refs, {}, None
+    ).values()
+    assert any(
+        "random problem, with regularization: grad" in p and "no value returned" in p
+        for p in verdict.problems
+    )
+    (verdict,) = judge.judge_cells(
+        {"svm-test-naive-loss": 4}, results | {check.key: (None, None)}, refs, {}, None
+    ).values()
     assert any("did not run" in p for p in verdict.problems)
 
 
@@ -176,8 +189,7 @@ def test_best_k_is_judged_against_the_reference_cross_validation():
     context = {"knn_cv_means": means}
     assert checks.FACT_JUDGES["knn-test-best-k"]({"best_k": 100}, context) is None
     assert checks.FACT_JUDGES["knn-test-best-k"]({"best_k": 10}, context) is None
-    assert "best cross-validation" in checks.FACT_JUDGES["knn-test-best-k"]({"best_k": 1},
-                                                                            context)
+    assert "best cross-validation" in checks.FACT_JUDGES["knn-test-best-k"]({"best_k": 1}, context)
     assert "integer" in checks.FACT_JUDGES["knn-test-best-k"]({"best_k": 10.0}, context)
     assert "not one of" in checks.FACT_JUDGES["knn-test-best-k"]({"best_k": 7}, context)
 
@@ -197,8 +209,9 @@ def test_search_facts_must_agree_with_the_graders_labels():
 
 
 def test_judge_cells_reports_a_missing_fact_file(tmp_path):
-    (verdict,) = judge.judge_cells({"features-test-test-accuracy": 2}, {}, None,
-                                   {"y_test": np.zeros(3)}, tmp_path).values()
+    (verdict,) = judge.judge_cells(
+        {"features-test-test-accuracy": 2}, {}, None, {"y_test": np.zeros(3)}, tmp_path
+    ).values()
     assert verdict.problems == ["notebook: the notebook did not get as far as this test cell"]
 
 

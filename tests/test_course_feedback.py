@@ -33,8 +33,11 @@ STUDENTS = ("complete", "half", "untouched")
 HOSTILE = "<img src=x onerror=alert(1)>"
 COMMENT = "Clear argument; mention the mean image too (TA comment 7f3a)."
 WRITTEN = "knn-written-bright-rows"
-CANVAS = {"complete": ("smithjohn", 1001, 5001), "half": ("doejane", 1002, 5002),
-          "untouched": ("roeann", 1003, 5003)}  # lastfirst, user id, file id
+CANVAS = {
+    "complete": ("smithjohn", 1001, 5001),
+    "half": ("doejane", 1002, 5002),
+    "untouched": ("roeann", 1003, 5003),
+}  # lastfirst, user id, file id
 
 
 def _late(course, student_id):
@@ -113,8 +116,7 @@ def test_points_split_automatic_and_manual(graded):
         knn = gb.find_submission_notebook("knn", ASSIGNMENT, "complete")
         assert points["knn"]["auto"] + points["knn"]["manual"] == knn.score
     assert list(points) == list(NOTEBOOKS)
-    assert points["knn"] == {"auto": 16.0, "manual": 1.5, "max": 22.0, "pending": 4.0,
-                             "waiting": 2}
+    assert points["knn"] == {"auto": 16.0, "manual": 1.5, "max": 22.0, "pending": 4.0, "waiting": 2}
 
 
 def test_manual_grade_and_comment_show_for_that_student_only(graded):
@@ -151,8 +153,7 @@ def _assert_no_grader_code(text, where, code):
     assert shown == [], f"{where} shows the checks' code: {shown[:3]}"
     assert "_cs231n_record_facts" not in text
     assert "Inserted by the grader" not in text
-    facts = [line for line in fact_cell_source("knn-test-best-k").splitlines()
-             if len(line) > 30]
+    facts = [line for line in fact_cell_source("knn-test-best-k").splitlines() if len(line) > 30]
     assert not [line for line in facts if line in text], where
 
 
@@ -177,20 +178,31 @@ def test_every_rendered_page_forbids_scripts(graded):
             assert head.startswith(CSP_META), f"{student}/{nb} has no policy first in <head>"
 
 
-@pytest.mark.parametrize(("lms", "names"), [
-    ("folders", {s: f"{s}.html" for s in STUDENTS}),
-    ("canvas", {"complete": "smithjohn_1001_5001_feedback.html",
+@pytest.mark.parametrize(
+    ("lms", "names"),
+    [
+        ("folders", {s: f"{s}.html" for s in STUDENTS}),
+        (
+            "canvas",
+            {
+                "complete": "smithjohn_1001_5001_feedback.html",
                 "half": "doejane_1002_5002_feedback.html",
-                "untouched": "roeann_1003_5003_feedback.html"}),
-    ("moodle", {"complete": "complete_1001_assignfeedback_file/feedback.html",
+                "untouched": "roeann_1003_5003_feedback.html",
+            },
+        ),
+        (
+            "moodle",
+            {
+                "complete": "complete_1001_assignfeedback_file/feedback.html",
                 "half": "half_1002_assignfeedback_file/feedback.html",
-                "untouched": "-img src=x onerror=alert(1)-_1003_assignfeedback_file/"
-                             "feedback.html"}),
-])
+                "untouched": "-img src=x onerror=alert(1)-_1003_assignfeedback_file/feedback.html",
+            },
+        ),
+    ],
+)
 def test_export_one_safe_page_per_student(graded, tmp_path, lms, names):
     course, _, penalty = graded
-    out = export_feedback(course, lms, tmp_path / "upload", regenerate=False,
-                          log=lambda *_: None)
+    out = export_feedback(course, lms, tmp_path / "upload", regenerate=False, log=lambda *_: None)
     if lms == "folders":
         assert out == tmp_path / "upload"
     else:

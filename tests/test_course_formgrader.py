@@ -54,8 +54,14 @@ def _knn_only(dest, done):
 
 def _grading(env, *args):
     """``python -m grading ARGS`` from the repository, as an instructor runs it."""
-    return subprocess.run([sys.executable, "-m", "grading", *map(str, args)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", "grading", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+    )
 
 
 def _ok(result):
@@ -91,8 +97,9 @@ def course(tmp_path_factory, cifar_root):
     subs = root / "submissions"
     _knn_only(subs / COMPLETE, all_parts())
     _knn_only(subs / UNTOUCHED, ())
-    autograde_class(subs, root / "course", jobs=2, data_dir=cifar_root, progress=False,
-                    log=lambda *_: None)
+    autograde_class(
+        subs, root / "course", jobs=2, data_dir=cifar_root, progress=False, log=lambda *_: None
+    )
     return root / "course"
 
 
@@ -106,8 +113,11 @@ def formgrader(course, env):
 def entered(formgrader):
     """The TA's work in formgrader: a written answer graded and commented, a test overridden."""
     grades, comments = _cells(formgrader, COMPLETE)
-    ids = {"written": grades[WRITTEN]["id"], "comment": comments[WRITTEN]["id"],
-           "overridden": grades[OVERRIDDEN]["id"]}
+    ids = {
+        "written": grades[WRITTEN]["id"],
+        "comment": comments[WRITTEN]["id"],
+        "overridden": grades[OVERRIDDEN]["id"],
+    }
     formgrader.set_manual_grade(ids["written"], MANUAL)
     formgrader.set_comment(ids["comment"], COMMENT)
     formgrader.set_manual_grade(ids["overridden"], OVERRIDE)
@@ -120,13 +130,23 @@ def regraded(course, formgrader, entered, env, cifar_root, tmp_path_factory):
     log = course / "log" / "autograde.log"
     logged = len(log.read_text().splitlines())
     output = tmp_path_factory.mktemp("force") / "output.txt"
-    command = [sys.executable, "-m", "grading", "autograde", str(course), "--force",
-               "--jobs", "2", "--data-dir", str(cifar_root), "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "grading",
+        "autograde",
+        str(course),
+        "--force",
+        "--jobs",
+        "2",
+        "--data-dir",
+        str(cifar_root),
+        "--no-progress",
+    ]
     deadline = time.monotonic() + CLI_TIMEOUT
     reads = 0
     with open(output, "w") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             while proc.poll() is None and time.monotonic() < deadline:
                 formgrader.submissions(ASSIGNMENT)  # a TA browses while the grader commits
@@ -137,8 +157,12 @@ def regraded(course, formgrader, entered, env, cifar_root, tmp_path_factory):
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-    return {"returncode": proc.returncode, "output": output.read_text(), "reads": reads,
-            "logged": log.read_text().splitlines()[logged:]}
+    return {
+        "returncode": proc.returncode,
+        "output": output.read_text(),
+        "reads": reads,
+        "logged": log.read_text().splitlines()[logged:],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -155,15 +179,28 @@ def resubmitted(course, regraded, env, cifar_root, tmp_path_factory):
             cell["source"] = "best_k = -1  # not one of k_choices: its test fails\n"
     (dest / f"{NOTEBOOK}.ipynb").write_text(json.dumps(nb, indent=1) + "\n")
     intake = _grading(env, "intake", course, download, "--format", "folders")
-    graded = _grading(env, "autograde", course, "--student", COMPLETE, "--jobs", "2",
-                      "--data-dir", cifar_root, "--no-progress")
+    graded = _grading(
+        env,
+        "autograde",
+        course,
+        "--student",
+        COMPLETE,
+        "--jobs",
+        "2",
+        "--data-dir",
+        cifar_root,
+        "--no-progress",
+    )
     return {"intake": intake, "autograde": graded}
 
 
 def test_course_config_names_no_absolute_path(course):
     text = (course / "nbgrader_config.py").read_text()
-    strings = [node.value for node in ast.walk(ast.parse(text))
-               if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    strings = [
+        node.value
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
     assert [s for s in strings if s.startswith(("/", "~"))] == []
     assert str(course) not in text
     assert str(REPO) not in text
@@ -178,7 +215,9 @@ def test_formgrader_lists_the_graded_submissions(formgrader):
     assert rows[COMPLETE]["code_score"] == sum(KNN_TESTS.values())
     assert rows[UNTOUCHED]["code_score"] == 0
     assert (rows[COMPLETE]["needs_manual_grade"], rows[UNTOUCHED]["needs_manual_grade"]) == (
-        True, False)  # answered written questions wait for a TA; untouched ones score 0
+        True,
+        False,
+    )  # answered written questions wait for a TA; untouched ones score 0
     grades, comments = _cells(formgrader, COMPLETE)
     assert {g: grades[g]["auto_score"] for g in KNN_TESTS} == KNN_TESTS
     assert grades[WRITTEN]["needs_manual_grade"] is True
@@ -192,7 +231,9 @@ def _assert_ta_entries_kept(formgrader, entered):
     assert formgrader.get_comment(entered["comment"])["manual_comment"] == COMMENT
     overridden = formgrader.get_grade(entered["overridden"])
     assert (overridden["auto_score"], overridden["manual_score"]) == (
-        KNN_TESTS[OVERRIDDEN], OVERRIDE)
+        KNN_TESTS[OVERRIDDEN],
+        OVERRIDE,
+    )
 
 
 def test_manual_grade_comment_and_override_read_back(formgrader, entered):
@@ -202,9 +243,12 @@ def test_manual_grade_comment_and_override_read_back(formgrader, entered):
 
 
 def test_formgrader_autograde_refuses_and_changes_nothing(formgrader, entered, course):
-    files = [course / "gradebook.db", course / "state" / f"{COMPLETE}.json",
-             course / "autograded" / COMPLETE / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
-             course / "feedback" / COMPLETE / ASSIGNMENT / f"{NOTEBOOK}.html"]
+    files = [
+        course / "gradebook.db",
+        course / "state" / f"{COMPLETE}.json",
+        course / "autograded" / COMPLETE / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
+        course / "feedback" / COMPLETE / ASSIGNMENT / f"{NOTEBOOK}.html",
+    ]
     before = {path.name: _digest(path) for path in files}
     seen = _cells(formgrader, COMPLETE)
 
@@ -217,8 +261,9 @@ def test_formgrader_autograde_refuses_and_changes_nothing(formgrader, entered, c
     assert _cells(formgrader, COMPLETE) == seen
 
 
-def test_grader_run_beside_formgrader_keeps_what_the_ta_entered(formgrader, entered, regraded,
-                                                               course):
+def test_grader_run_beside_formgrader_keeps_what_the_ta_entered(
+    formgrader, entered, regraded, course
+):
     assert regraded["returncode"] == 0, regraded["output"]
     assert regraded["reads"] > 0  # formgrader answered while the grader committed
     assert sorted(line.split()[3] for line in regraded["logged"]) == [COMPLETE, UNTOUCHED]
@@ -231,8 +276,9 @@ def test_grader_run_beside_formgrader_keeps_what_the_ta_entered(formgrader, ente
     assert {g: untouched[g]["auto_score"] for g in KNN_TESTS} == dict.fromkeys(KNN_TESTS, 0.0)
 
 
-def test_resubmission_keeps_the_manual_grade_and_asks_for_review(formgrader, entered,
-                                                                 resubmitted, course):
+def test_resubmission_keeps_the_manual_grade_and_asks_for_review(
+    formgrader, entered, resubmitted, course
+):
     _ok(resubmitted["intake"])
     _ok(resubmitted["autograde"])
     records = json.loads((course / "intake" / "students.json").read_text())["students"]
@@ -250,4 +296,3 @@ def test_resubmission_keeps_the_manual_grade_and_asks_for_review(formgrader, ent
     assert grades[OVERRIDDEN]["manual_score"] == OVERRIDE
     autograded = course / "autograded" / COMPLETE / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     assert RESUBMITTED_ANSWER in autograded.read_text()
-

@@ -26,8 +26,10 @@ def _cells(course):
     out = {}
     with open_gradebook(course) as gb:
         for nb in gb.find_assignment(ASSIGNMENT).notebooks:
-            out[nb.name] = ([c.name for c in nb.grade_cells if c.cell_type == "code"],
-                            [c.name for c in nb.grade_cells if c.cell_type == "markdown"])
+            out[nb.name] = (
+                [c.name for c in nb.grade_cells if c.cell_type == "code"],
+                [c.name for c in nb.grade_cells if c.cell_type == "markdown"],
+            )
     return out
 
 
@@ -53,8 +55,14 @@ def test_first_commit_scores_tests_and_zeroes_missing_notebooks(course):
 
 def test_regrade_keeps_manual_grades_comments_and_overrides(course):
     tests, written = _cells(course)["knn"]
-    commit_submission(course, course / "missing.db", "bob", {"knn": dict.fromkeys(tests, 1.0)},
-                      list(NOTEBOOKS), student={"first_name": "Bob", "email": "b@x.edu"})
+    commit_submission(
+        course,
+        course / "missing.db",
+        "bob",
+        {"knn": dict.fromkeys(tests, 1.0)},
+        list(NOTEBOOKS),
+        student={"first_name": "Bob", "email": "b@x.edu"},
+    )
     with open_gradebook(course) as gb:
         answer = gb.find_grade(written[0], "knn", ASSIGNMENT, "bob")
         answer.manual_score, answer.needs_manual_grade = 1.5, False  # as formgrader saves it
@@ -63,8 +71,9 @@ def test_regrade_keeps_manual_grades_comments_and_overrides(course):
         comment.manual_comment = "Nice derivation"
         comment_cell = comment.name
         gb.db.commit()
-    kept = commit_submission(course, course / "missing.db", "bob",
-                             {"knn": dict.fromkeys(tests, 3.0)}, ["knn"])
+    kept = commit_submission(
+        course, course / "missing.db", "bob", {"knn": dict.fromkeys(tests, 3.0)}, ["knn"]
+    )
     assert kept == ["knn"]
     auto, manual, needs, score = _grade(course, written[0], "knn", "bob")
     assert (manual, needs, score) == (1.5, False, 1.5)
@@ -72,17 +81,19 @@ def test_regrade_keeps_manual_grades_comments_and_overrides(course):
     assert (auto, manual, score) == (3.0, 0.25, 0.25)  # the override wins, auto updated
     assert _grade(course, tests[1], "knn", "bob")[3] == 3.0
     with open_gradebook(course) as gb:
-        assert gb.find_comment(comment_cell, "knn", ASSIGNMENT, "bob").manual_comment == \
-            "Nice derivation"
+        assert (
+            gb.find_comment(comment_cell, "knn", ASSIGNMENT, "bob").manual_comment
+            == "Nice derivation"
+        )
         assert gb.find_student("bob").email == "b@x.edu"
 
 
 def test_a_notebook_left_out_of_a_regrade_is_untouched(course):
     tests, _ = _cells(course)["svm"]
-    commit_submission(course, course / "missing.db", "carol",
-                      {"svm": dict.fromkeys(tests, 4.0)}, list(NOTEBOOKS))
-    commit_submission(course, course / "missing.db", "carol",
-                      {"knn": {}}, ["knn"])
+    commit_submission(
+        course, course / "missing.db", "carol", {"svm": dict.fromkeys(tests, 4.0)}, list(NOTEBOOKS)
+    )
+    commit_submission(course, course / "missing.db", "carol", {"knn": {}}, ["knn"])
     assert _grade(course, tests[0], "svm", "carol")[0] == 4.0
 
 

@@ -18,8 +18,9 @@ def test_fold_sizes_follow_array_split(n, num_folds):
     np.testing.assert_array_equal(np.concatenate(y_folds), y)
 
 
-@pytest.mark.parametrize(("num_folds", "match"), [(1, "2 <= num_folds <= 4"),
-                                                  (5, "2 <= num_folds <= 4")])
+@pytest.mark.parametrize(
+    ("num_folds", "match"), [(1, "2 <= num_folds <= 4"), (5, "2 <= num_folds <= 4")]
+)
 def test_split_folds_rejects_bad_fold_counts(num_folds, match):
     with pytest.raises(ValueError, match=match):
         split_folds(np.zeros((4, 2)), np.zeros(4, dtype=int), num_folds)
@@ -69,8 +70,8 @@ def test_cross_validate_knn_matches_a_reference(seed):
     for k in k_choices:
         expected = []
         for i in range(4):
-            X_tr = np.concatenate(X_folds[:i] + X_folds[i + 1:])
-            y_tr = np.concatenate(y_folds[:i] + y_folds[i + 1:])
+            X_tr = np.concatenate(X_folds[:i] + X_folds[i + 1 :])
+            y_tr = np.concatenate(y_folds[:i] + y_folds[i + 1 :])
             expected.append(reference_knn_accuracy(X_tr, y_tr, X_folds[i], y_folds[i], k))
         np.testing.assert_allclose(results[k], expected, err_msg=f"k={k}")
 

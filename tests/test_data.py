@@ -19,8 +19,18 @@ from cs231n_lib.data import (
 
 
 def test_classes_in_official_order():
-    assert CIFAR10_CLASSES == ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                               "horse", "ship", "truck")
+    assert CIFAR10_CLASSES == (
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
@@ -77,9 +87,17 @@ def test_splits_are_flattened_centred_and_biased(synthetic_cifar):
     root, (X_train, y_train, X_test, y_test) = synthetic_cifar
     data = get_cifar10_data(20, 6, 5, 4, root=root)
     shapes = {k: v.shape for k, v in data.items()}
-    assert shapes == {"X_train": (20, 3073), "y_train": (20,), "X_val": (6, 3073),
-                      "y_val": (6,), "X_test": (5, 3073), "y_test": (5,),
-                      "X_dev": (4, 3073), "y_dev": (4,), "mean_image": (3072,)}
+    assert shapes == {
+        "X_train": (20, 3073),
+        "y_train": (20,),
+        "X_val": (6, 3073),
+        "y_val": (6,),
+        "X_test": (5, 3073),
+        "y_test": (5,),
+        "X_dev": (4, 3073),
+        "y_dev": (4,),
+        "mean_image": (3072,),
+    }
     flat = X_train.reshape(30, -1).astype(float)
     mean = flat[:20].mean(axis=0)
     np.testing.assert_allclose(data["mean_image"], mean)
@@ -111,8 +129,7 @@ def test_splits_without_mean_or_bias_and_seeded_dev(synthetic_cifar):
         ({"num_training": 31}, r"1 <= num_training <= 30, got num_training=31"),
         ({"num_training": 25, "num_validation": 6}, r"0 <= num_validation <= 5"),
         ({"num_training": 10, "num_validation": 1, "num_test": 9}, r"num_test <= 8"),
-        ({"num_training": 10, "num_validation": 1, "num_test": 1, "num_dev": 11},
-         r"num_dev <= 10"),
+        ({"num_training": 10, "num_validation": 1, "num_test": 1, "num_dev": 11}, r"num_dev <= 10"),
     ],
 )
 def test_split_sizes_are_checked_against_the_data(synthetic_cifar, kwargs, match):

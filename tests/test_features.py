@@ -40,8 +40,10 @@ def reference_gray(im):
     """The docstring's gray level, pixel by pixel, in Python floats."""
     if im.ndim == 2:
         return [[float(v) for v in row] for row in im]
-    return [[(299 * float(p[0]) + 587 * float(p[1]) + 114 * float(p[2])) / 1000 for p in row]
-            for row in im]
+    return [
+        [(299 * float(p[0]) + 587 * float(p[1]) + 114 * float(p[2])) / 1000 for p in row]
+        for row in im
+    ]
 
 
 def reference_hog(im):
@@ -89,8 +91,13 @@ def test_hog_matches_pixel_loop(seed, make):
     feats = hog_feature(images)
     for im, row in zip(images, feats, strict=True):
         expected = reference_hog(im)
-        np.testing.assert_allclose(row, expected, rtol=1e-10, atol=1e-10,
-                                   err_msg="hog_feature disagrees with the pixel loop")
+        np.testing.assert_allclose(
+            row,
+            expected,
+            rtol=1e-10,
+            atol=1e-10,
+            err_msg="hog_feature disagrees with the pixel loop",
+        )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -144,8 +151,9 @@ def test_diagonal_ramp_goes_to_bin_2_inside_the_image():
     assert feats[1, 1, 2] == pytest.approx(2 * math.sqrt(2))
     np.testing.assert_array_equal(np.flatnonzero(feats[1, 1]), [2])
     # Top-left cell: 7 x 7 inner pixels at 45 degrees, 7 on row 0 (bin 0), 7 on column 0.
-    np.testing.assert_allclose(feats[0, 0, [0, 2, 4]],
-                               [7 * 2 / 64, 49 * 2 * math.sqrt(2) / 64, 7 * 2 / 64])
+    np.testing.assert_allclose(
+        feats[0, 0, [0, 2, 4]], [7 * 2 / 64, 49 * 2 * math.sqrt(2) / 64, 7 * 2 / 64]
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -154,16 +162,18 @@ def test_hog_is_linear_in_the_intensity(seed, factor):
     # Integer or power-of-two factors keep the gray levels exact, so the zero
     # gradients stay exactly zero and no pixel changes bin through rounding.
     images = random_images(seed, dtype=np.float64)
-    np.testing.assert_allclose(hog_feature(factor * images), factor * hog_feature(images),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        hog_feature(factor * images), factor * hog_feature(images), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("offset", [37.0, -12.0])
 def test_hog_ignores_a_constant_added_to_the_image(seed, offset):
     images = random_images(seed, dtype=np.float64)
-    np.testing.assert_allclose(hog_feature(images + offset), hog_feature(images),
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        hog_feature(images + offset), hog_feature(images), rtol=1e-9, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -216,13 +226,20 @@ def test_hog_matches_skimage_after_per_cell_l1_normalization(seed, scale):
     smooth += rng.integers(0, 8, size=smooth.shape)  # and some texture
     for im in [smooth, rng.integers(0, 256, size=(32, 32, 3)).astype(float)]:
         gray = (299 * im[..., 0] + 587 * im[..., 1] + 114 * im[..., 2]) / 1000 * scale
-        expected = skimage_hog(gray, orientations=9, pixels_per_cell=(8, 8),
-                               cells_per_block=(1, 1), block_norm="L1", feature_vector=True)
+        expected = skimage_hog(
+            gray,
+            orientations=9,
+            pixels_per_cell=(8, 8),
+            cells_per_block=(1, 1),
+            block_norm="L1",
+            feature_vector=True,
+        )
         ours = hog_feature(gray).reshape(16, 9)
         ours = ours / (ours.sum(axis=1, keepdims=True) + 1e-5)
         assert np.abs(expected).max() > 0.05
-        np.testing.assert_allclose(ours.ravel(), expected, rtol=0, atol=5e-7,
-                                   err_msg="hog_feature disagrees with skimage")
+        np.testing.assert_allclose(
+            ours.ravel(), expected, rtol=0, atol=5e-7, err_msg="hog_feature disagrees with skimage"
+        )
         # Our RGB path gives the same as our gray path on that gray image.
         np.testing.assert_allclose(hog_feature(im) * scale, hog_feature(gray), rtol=1e-12)
 
@@ -230,8 +247,11 @@ def test_hog_matches_skimage_after_per_cell_l1_normalization(seed, scale):
 @pytest.mark.parametrize(
     ("im", "error", "match"),
     [
-        (np.zeros((30, 32, 3)), ValueError,
-         r"multiples of the cell size 8.*30 x 32.*im\[:24, :32\]"),
+        (
+            np.zeros((30, 32, 3)),
+            ValueError,
+            r"multiples of the cell size 8.*30 x 32.*im\[:24, :32\]",
+        ),
         (np.zeros((5, 32, 32)), ValueError, r"shape \(5, 32, 32\).*np.repeat"),
         (np.zeros(3072), ValueError, r"reshape\(-1, 32, 32, 3\)"),
         (np.zeros((8, 3072)), ValueError, r"shape \(8, 3072\).*reshape\(-1, 32, 32, 3\)"),
@@ -274,8 +294,13 @@ def test_hue_histogram_matches_matplotlib_and_np_histogram_on_edges(nbin, xmin, 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(
     ("dtype", "scale", "xmax"),
-    [(np.uint8, 1, 255), (np.float64, 1, 255), (np.float32, 1, 255), (np.float64, 1 / 255, 1.0),
-     (np.int64, 1, 300)],
+    [
+        (np.uint8, 1, 255),
+        (np.float64, 1, 255),
+        (np.float32, 1, 255),
+        (np.float64, 1 / 255, 1.0),
+        (np.int64, 1, 300),
+    ],
     ids=["uint8", "float64", "float32", "float64-unit", "int64-xmax300"],
 )
 def test_hue_histogram_matches_reference_for_dtypes(seed, dtype, scale, xmax):
@@ -308,8 +333,9 @@ def test_hue_histogram_of_pure_colors():
     im = np.zeros((4, 4, 3), dtype=np.uint8)
     im[:2, :, 0] = 255  # red: hue 0
     im[2:, :, 2] = 255  # blue: hue 2/3, 170 of 255, in bin 6 of [153, 178.5)
-    np.testing.assert_array_equal(color_histogram_hsv(im, normalized=False),
-                                  [8, 0, 0, 0, 0, 0, 8, 0, 0, 0])
+    np.testing.assert_array_equal(
+        color_histogram_hsv(im, normalized=False), [8, 0, 0, 0, 0, 0, 8, 0, 0, 0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -353,11 +379,13 @@ def test_plain_functions_are_called_once_per_image_with_the_same_results(seed):
         calls.append(im.shape)
         return color_histogram_hsv(im, nbin=20)
 
-    looped = extract_features(images, [hog_feature, hue20, lambda im: im.mean(axis=(0, 1))],
-                              batch_size=4)
+    looped = extract_features(
+        images, [hog_feature, hue20, lambda im: im.mean(axis=(0, 1))], batch_size=4
+    )
     assert calls == [(32, 32, 3)] * 6
-    batched = extract_features(images, [hog_feature, functools.partial(color_histogram_hsv,
-                                                                       nbin=20)])
+    batched = extract_features(
+        images, [hog_feature, functools.partial(color_histogram_hsv, nbin=20)]
+    )
     np.testing.assert_allclose(looped[:, :164], batched, rtol=0, atol=1e-12)
     np.testing.assert_allclose(looped[:, 164:], images.mean(axis=(1, 2)), rtol=1e-12)
 
@@ -394,20 +422,42 @@ def test_verbose_shows_progress_on_stderr(capsys):
         (np.zeros((0, 32, 32, 3)), [hog_feature], {}, ValueError, "at least one image"),
         (np.zeros((2, 32, 32, 3)), [], {}, ValueError, "at least one feature function"),
         (np.zeros((2, 32, 32, 3)), hog_feature, {}, TypeError, r"Wrap it in a list"),
-        (np.zeros((2, 32, 32, 3)), [hog_feature], {"batch_size": 0}, ValueError,
-         "1 <= batch_size"),
-        (np.zeros((2, 32, 32, 3)), [lambda im: im[:2, :2, 0]], {}, ValueError,
-         r"feature_fns\[0\] \(<lambda>\) returned an array of shape \(2, 2\).*1-D"),
-        (np.zeros((2, 32, 32, 3)), [hog_feature, lambda im: 1.0], {}, ValueError,
-         r"feature_fns\[1\].*shape \(\)"),
-        (np.arange(3)[:, None, None, None] * np.ones((3, 32, 32, 3)),
-         [lambda im: np.zeros(int(im[0, 0, 0]) + 1)], {}, ValueError,
-         r"feature_fns\[0\] \(<lambda>\) returned 2 features for image 1 but 1 for image 0"),
-        (np.arange(3)[:, None, None, None] * np.ones((3, 32, 32, 3)),
-         [lambda im: np.zeros(int(im[0, 0, 0]) + 1)], {"batch_size": 1}, ValueError,
-         "2 features per image for a later chunk of images but 1 for the first"),
-        (np.zeros((2, 32, 32, 3)), [batch_feature(lambda ims: np.zeros(3))], {}, ValueError,
-         r"marked with batch_feature.*shape \(2, F\).*got shape \(3,\)"),
+        (np.zeros((2, 32, 32, 3)), [hog_feature], {"batch_size": 0}, ValueError, "1 <= batch_size"),
+        (
+            np.zeros((2, 32, 32, 3)),
+            [lambda im: im[:2, :2, 0]],
+            {},
+            ValueError,
+            r"feature_fns\[0\] \(<lambda>\) returned an array of shape \(2, 2\).*1-D",
+        ),
+        (
+            np.zeros((2, 32, 32, 3)),
+            [hog_feature, lambda im: 1.0],
+            {},
+            ValueError,
+            r"feature_fns\[1\].*shape \(\)",
+        ),
+        (
+            np.arange(3)[:, None, None, None] * np.ones((3, 32, 32, 3)),
+            [lambda im: np.zeros(int(im[0, 0, 0]) + 1)],
+            {},
+            ValueError,
+            r"feature_fns\[0\] \(<lambda>\) returned 2 features for image 1 but 1 for image 0",
+        ),
+        (
+            np.arange(3)[:, None, None, None] * np.ones((3, 32, 32, 3)),
+            [lambda im: np.zeros(int(im[0, 0, 0]) + 1)],
+            {"batch_size": 1},
+            ValueError,
+            "2 features per image for a later chunk of images but 1 for the first",
+        ),
+        (
+            np.zeros((2, 32, 32, 3)),
+            [batch_feature(lambda ims: np.zeros(3))],
+            {},
+            ValueError,
+            r"marked with batch_feature.*shape \(2, F\).*got shape \(3,\)",
+        ),
     ],
 )
 def test_extract_features_errors_explain_the_fix(imgs, fns, kwargs, error, match):

@@ -38,8 +38,16 @@ def test_features_have_the_course_dimensions(features):
 def test_tuned_linear_svm_on_features_reaches_44_percent(features):
     F_train, y_train, F_val, y_val, F_test, y_test = features
     _, best_val, best = tune_linear_classifier(
-        LinearSVM, F_train, y_train, F_val, y_val, learning_rates=[1e-4, 1e-3],
-        regs=[0.1, 10.0], num_iters=1500, rng=0, progress=False,
+        LinearSVM,
+        F_train,
+        y_train,
+        F_val,
+        y_val,
+        learning_rates=[1e-4, 1e-3],
+        regs=[0.1, 10.0],
+        num_iters=1500,
+        rng=0,
+        progress=False,
     )
     assert best_val >= 0.44, best_val  # the course expects about 0.44
     assert np.mean(best.predict(F_test) == y_test) >= 0.42

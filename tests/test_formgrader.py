@@ -41,29 +41,61 @@ c.Exchange.root = {exchange!r}
 
 
 def _cell(make, source, **nbgrader):
-    meta = {"schema_version": 3, "solution": False, "grade": False, "locked": False,
-            "task": False, **nbgrader}
+    meta = {
+        "schema_version": 3,
+        "solution": False,
+        "grade": False,
+        "locked": False,
+        "task": False,
+        **nbgrader,
+    }
     return make(source, metadata={"nbgrader": meta})
 
 
 def _source_notebook():
-    return new_notebook(cells=[
-        _cell(new_code_cell, "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
-              "    ### END SOLUTION", solution=True, grade_id="square"),
-        _cell(new_code_cell, "assert square(3) == 9", grade=True, locked=True, points=1,
-              grade_id="test_square"),
-        _cell(new_markdown_cell, "Why is a square never negative?", locked=True,
-              grade_id="question"),
-        _cell(new_markdown_cell, "### BEGIN SOLUTION\nA product of equal signs.\n"
-              "### END SOLUTION", solution=True, grade=True, points=2, grade_id=WRITTEN),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}})
+    return new_notebook(
+        cells=[
+            _cell(
+                new_code_cell,
+                "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
+                solution=True,
+                grade_id="square",
+            ),
+            _cell(
+                new_code_cell,
+                "assert square(3) == 9",
+                grade=True,
+                locked=True,
+                points=1,
+                grade_id="test_square",
+            ),
+            _cell(
+                new_markdown_cell,
+                "Why is a square never negative?",
+                locked=True,
+                grade_id="question",
+            ),
+            _cell(
+                new_markdown_cell,
+                "### BEGIN SOLUTION\nA product of equal signs.\n### END SOLUTION",
+                solution=True,
+                grade=True,
+                points=2,
+                grade_id=WRITTEN,
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
 
 
 def _answer(path):
     nb = nbformat.read(path, as_version=4)
-    answers = {"square": "def square(x):\n    return x ** 2",
-               WRITTEN: "Both factors have the same sign."}
+    answers = {
+        "square": "def square(x):\n    return x ** 2",
+        WRITTEN: "Both factors have the same sign.",
+    }
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         cell.source = answers.get(grade_id, cell.source)
@@ -193,9 +225,14 @@ def test_command_line_autograde_refuses(course, env, importable):
     run_env = dict(env) if importable else {k: v for k, v in env.items() if k != "PYTHONPATH"}
     autograded = course / "autograded" / STUDENT / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     before = autograded.read_bytes()
-    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT,
-                             "--force"], cwd=course, env=run_env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
+        cwd=course,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     expected = REASON if importable else "'exporter_class' trait"

@@ -61,8 +61,7 @@ def test_numerical_gradient_verbose_prints_each_entry(capsys):
 @pytest.mark.parametrize("seed", range(5))
 def test_grad_check_sparse_returns_small_error_for_right_gradient(seed):
     x = np.random.default_rng(seed).normal(size=(6, 5))
-    error = grad_check_sparse(lambda z: float(np.sum(z**3)), x, 3 * x**2, rng=seed,
-                              verbose=False)
+    error = grad_check_sparse(lambda z: float(np.sum(z**3)), x, 3 * x**2, rng=seed, verbose=False)
     assert 0 <= error < 1e-7
 
 
@@ -70,8 +69,7 @@ def test_grad_check_sparse_returns_small_error_for_right_gradient(seed):
 def test_grad_check_sparse_returns_large_error_for_wrong_gradient(seed):
     x = np.random.default_rng(seed).uniform(0.5, 2.0, size=(6, 5))
     # Twice the true gradient: relative error |2g - g| / (|2g| + |g|) = 1/3.
-    error = grad_check_sparse(lambda z: float(np.sum(z**3)), x, 6 * x**2, rng=seed,
-                              verbose=False)
+    error = grad_check_sparse(lambda z: float(np.sum(z**3)), x, 6 * x**2, rng=seed, verbose=False)
     assert error == pytest.approx(1 / 3, rel=1e-6)
 
 
@@ -144,14 +142,23 @@ def test_grad_check_array_returns_a_large_error_for_a_wrong_backward_pass():
     assert grad_check_array(np.tanh, x, df, df) > 1e-2  # forgot the local derivative
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: eval_numerical_gradient_array(np.tanh, np.ones((2, 3)), np.ones((3, 2))),
-     "Expected df of the shape of f(x) (2, 3), got (3, 2)"),
-    (lambda: grad_check_array(np.tanh, np.ones((2, 3)), np.ones((2, 3)), np.ones(6)),
-     "Expected analytic_dx of the shape of x (2, 3), got (6,)"),
-    (lambda: eval_numerical_gradient_array(np.tanh, [1.0, 2.0], np.ones(2)),
-     "floating-point ndarray"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: eval_numerical_gradient_array(np.tanh, np.ones((2, 3)), np.ones((3, 2))),
+            "Expected df of the shape of f(x) (2, 3), got (3, 2)",
+        ),
+        (
+            lambda: grad_check_array(np.tanh, np.ones((2, 3)), np.ones((2, 3)), np.ones(6)),
+            "Expected analytic_dx of the shape of x (2, 3), got (6,)",
+        ),
+        (
+            lambda: eval_numerical_gradient_array(np.tanh, [1.0, 2.0], np.ones(2)),
+            "floating-point ndarray",
+        ),
+    ],
+)
 def test_array_checks_say_what_is_wrong(call, message):
     with pytest.raises((ValueError, TypeError)) as info:
         call()

@@ -30,8 +30,10 @@ BATCHES = "cifar-10-batches-py"
 def label_needles(labels, n=200):
     """Byte strings that would betray the first ``n`` labels, in the encodings a file may use."""
     head = [int(y) for y in labels[:n]]
-    needles = {f"{dtype} array": np.asarray(head, dtype=dtype).tobytes()
-               for dtype in ("<i8", "<i4", "<i2", "u1", ">i8", ">i4")}
+    needles = {
+        f"{dtype} array": np.asarray(head, dtype=dtype).tobytes()
+        for dtype in ("<i8", "<i4", "<i2", "u1", ">i8", ">i4")
+    }
     # A pickled list of small ints: opcode BININT1 ("K") and the value, label after label.
     needles["pickled list"] = b"".join(b"K" + bytes([y]) for y in head)
     needles["text, comma"] = ", ".join(map(str, head)).encode()
@@ -62,7 +64,10 @@ def test_copy_keeps_images_and_training_labels_and_withholds_test_labels(source,
     root = grading_dataset(data_dir, tmp_path / "out")
     assert root == (tmp_path / "out" / "dataset").resolve()
     assert sorted(p.name for p in (root / BATCHES).iterdir()) == [
-        "batches.meta", *(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]
+        "batches.meta",
+        *(f"data_batch_{i}" for i in range(1, 6)),
+        "test_batch",
+    ]
     Xtr, ytr, Xte, yte = load_cifar10(root, dtype=np.uint8)
     np.testing.assert_array_equal(Xtr, X_train)
     np.testing.assert_array_equal(ytr, y_train)
@@ -86,8 +91,9 @@ def test_a_loader_unaware_of_the_marker_reads_minus_one(source, tmp_path, encodi
     assert set(batch) == {key(k) for k in ("batch_label", "labels", "data", "labels_withheld")}
     assert batch[key("labels")] == [WITHHELD_LABEL] * 1000
     assert batch[key("labels_withheld")] is True
-    np.testing.assert_array_equal(batch[key("data")],
-                                  X_test.transpose(0, 3, 1, 2).reshape(1000, -1))
+    np.testing.assert_array_equal(
+        batch[key("data")], X_test.transpose(0, 3, 1, 2).reshape(1000, -1)
+    )
 
 
 def test_no_file_of_the_copy_holds_the_test_labels(source, tmp_path):
@@ -180,22 +186,27 @@ def run_cells(tmp_path, data_dir):
     ids = ["features-04", "features-15", "features-test-test-accuracy"]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(STUB)] + [
-        nbformat.v4.new_code_cell(_cell("features", i), id=i) for i in ids]
+        nbformat.v4.new_code_cell(_cell("features", i), id=i) for i in ids
+    ]
     path = tmp_path / "cells" / "cells.ipynb"
     path.parent.mkdir()
     nbformat.write(nb, path)
     run_notebook(path, tmp_path / "ran", grading=True, data_dir=data_dir, timeout=120)
     ran = nbformat.read(tmp_path / "ran" / "cells.ipynb", as_version=4)
-    return {cell.id: ("".join(o.get("text", "") for o in cell.outputs),
-                      [o.evalue for o in cell.outputs if o.output_type == "error"])
-            for cell in ran.cells if cell.id in ids}
+    return {
+        cell.id: (
+            "".join(o.get("text", "") for o in cell.outputs),
+            [o.evalue for o in cell.outputs if o.output_type == "error"],
+        )
+        for cell in ran.cells
+        if cell.id in ids
+    }
 
 
 def test_the_notebook_prints_the_withheld_line_instead_of_an_accuracy(source, tmp_path):
     data_dir, _ = source
     outputs = run_cells(tmp_path, grading_dataset(data_dir, tmp_path / "out"))
-    assert outputs["features-15"] == (
-        f"linear SVM on HOG and hue features: {WITHHELD_NOTE}\n", [])
+    assert outputs["features-15"] == (f"linear SVM on HOG and hue features: {WITHHELD_NOTE}\n", [])
     # The graded cell's visible check stands aside; the grader judges test_pred itself.
     assert outputs["features-test-test-accuracy"] == (f"test accuracy: {WITHHELD_NOTE}\n", [])
 

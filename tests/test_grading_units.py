@@ -11,7 +11,7 @@ from grading import autograde, feedback, intake
 from grading.coursedir import NOTEBOOKS, REPO
 from grading.regions import RegionError, complete_text, find_regions, region_lines, stub_text
 
-MODULE = '''\
+MODULE = """\
 import numpy as np
 
 
@@ -32,7 +32,7 @@ def loss(x):
         total += v * v
         ### END SOLUTION
     return total
-'''
+"""
 
 
 def test_stub_names_the_function_and_file_and_compiles():
@@ -59,13 +59,16 @@ def test_complete_keeps_the_code_and_drops_the_markers():
     assert region_lines(MODULE) == ["        self.mean = X.mean(axis=0)", "        total += v * v"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
-    ("x = 1\n### END SOLUTION\n", "without"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside another"),
-    ("    ### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "indented"),
-    ("### BEGIN SOLUTIONS\nx = 1\n", "malformed marker"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
+        ("x = 1\n### END SOLUTION\n", "without"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside another"),
+        ("    ### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "indented"),
+        ("### BEGIN SOLUTIONS\nx = 1\n", "malformed marker"),
+    ],
+)
 def test_malformed_regions_are_errors(text, message):
     with pytest.raises(RegionError, match=message):
         find_regions(text.splitlines())
@@ -78,20 +81,36 @@ def _notebook(path, cells):
 
 
 def _test_cell(source, outputs=()):
-    return {"cell_type": "code", "id": "t", "source": source, "outputs": list(outputs),
-            "execution_count": 1, "metadata": {"nbgrader": {
-                "grade": True, "solution": False, "locked": True, "grade_id": "t",
-                "points": 2, "schema_version": 3}}}
+    return {
+        "cell_type": "code",
+        "id": "t",
+        "source": source,
+        "outputs": list(outputs),
+        "execution_count": 1,
+        "metadata": {
+            "nbgrader": {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "grade_id": "t",
+                "points": 2,
+                "schema_version": 3,
+            }
+        },
+    }
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("alice", "alice"),
-    ("bob-smith_2", "bob-smith_2"),
-    ("Zoë Ångström", "Zoe_Angstrom"),
-    ("../etc", "etc"),
-    ("a b (late)", "a_b_late"),
-    ("...", "student"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("alice", "alice"),
+        ("bob-smith_2", "bob-smith_2"),
+        ("Zoë Ångström", "Zoe_Angstrom"),
+        ("../etc", "etc"),
+        ("a b (late)", "a_b_late"),
+        ("...", "student"),
+    ],
+)
 def test_student_ids_are_made_valid(name, expected):
     assert intake.student_id_for(name) == expected
     assert intake.VALID_ID.match(expected)
@@ -105,7 +124,9 @@ def test_discover_gives_unique_ids_and_says_why_it_renamed(tmp_path):
     subs = intake.discover(tmp_path)
     # The valid name keeps its id; the invalid one is renamed around it.
     assert [(s.name, s.student_id) for s in subs] == [
-        ("a b", "a_b-2"), ("a_b", "a_b"), ("carol", "carol")
+        ("a b", "a_b-2"),
+        ("a_b", "a_b"),
+        ("carol", "carol"),
     ]
     renamed = next(s for s in subs if s.name == "a b")
     assert "not a valid student id" in renamed.problems[0]
@@ -117,7 +138,9 @@ def test_discover_keeps_two_submissions_with_the_same_name_apart(tmp_path):
         pass
     subs = intake.discover(tmp_path)
     assert [(s.path.name, s.student_id) for s in subs] == [
-        ("alice", "alice"), ("alice.zip", "alice-2")]
+        ("alice", "alice"),
+        ("alice.zip", "alice-2"),
+    ]
     assert subs[0].problems == []
     assert subs[1].problems == [
         "another submission is also named 'alice' (alice.zip is a second one): graded as 'alice-2'"
@@ -187,17 +210,37 @@ def test_prepare_survives_a_broken_zip_and_a_stray_file(tmp_path):
 
 
 def test_grade_rows_total_pending_and_problems():
-    points = {"knn": (16, 6), "svm": (15, 6), "softmax": (12, 4), "two_layer_net": (20, 4),
-              "features": (4, 2)}
-    grade = autograde.Grade("alice", "alice", scores={
-        "knn": {"score": 16.0, "max": 22.0, "pending": 6.0},
-        "svm": {"score": 7.5, "max": 21.0, "pending": 0.0},
-    }, problems=["softmax.ipynb is missing: its points are 0"])
+    points = {
+        "knn": (16, 6),
+        "svm": (15, 6),
+        "softmax": (12, 4),
+        "two_layer_net": (20, 4),
+        "features": (4, 2),
+    }
+    grade = autograde.Grade(
+        "alice",
+        "alice",
+        scores={
+            "knn": {"score": 16.0, "max": 22.0, "pending": 6.0},
+            "svm": {"score": 7.5, "max": 21.0, "pending": 0.0},
+        },
+        problems=["softmax.ipynb is missing: its points are 0"],
+    )
     row = autograde.grade_row(grade, points)
-    assert row == {"student_id": "alice", "submission": "alice", "knn": 16, "svm": 7.5,
-                   "softmax": 0, "two_layer_net": 0, "features": 0, "written_pending": 6,
-                   "total": 23.5, "max": 89, "restored_cells": "",
-                   "problems": "softmax.ipynb is missing: its points are 0"}
+    assert row == {
+        "student_id": "alice",
+        "submission": "alice",
+        "knn": 16,
+        "svm": 7.5,
+        "softmax": 0,
+        "two_layer_net": 0,
+        "features": 0,
+        "written_pending": 6,
+        "total": 23.5,
+        "max": 89,
+        "restored_cells": "",
+        "problems": "softmax.ipynb is missing: its points are 0",
+    }
     table = autograde.format_table([grade], points)
     assert "alice" in table
     assert "23.5" in table
@@ -206,8 +249,14 @@ def test_grade_rows_total_pending_and_problems():
 def test_public_notebook_drops_grader_cells_and_adds_each_verdict(tmp_path):
     from grading.judge import Verdict
 
-    fact_cell = {"cell_type": "code", "id": "f", "source": "record()", "outputs": [],
-                 "execution_count": 1, "metadata": {"cs231n": {"grader": "facts"}}}
+    fact_cell = {
+        "cell_type": "code",
+        "id": "f",
+        "source": "record()",
+        "outputs": [],
+        "execution_count": 1,
+        "metadata": {"cs231n": {"grader": "facts"}},
+    }
     path = _notebook(tmp_path / "n.ipynb", [fact_cell, _test_cell("assert True")])
     failed = Verdict("t", 2, passed=False, problems=["predict on images: differs by 3 <b>"])
     assert feedback.public_notebook(path, {"t": failed}) == 1
@@ -240,8 +289,9 @@ def test_a_zip_bomb_is_stopped_and_said(tmp_path, monkeypatch):
     assert not (tmp_path / "out" / "bomb" / "big.bin").exists()
     # Stored (uncompressed) files count against the total as they are written.
     monkeypatch.setattr(unpack, "MAX_UNPACKED", 3 << 20)
-    many = _zip_with(tmp_path / "many.zip", [(f"f{i}.bin", bytes(1 << 20)) for i in range(5)],
-                     zipfile.ZIP_STORED)
+    many = _zip_with(
+        tmp_path / "many.zip", [(f"f{i}.bin", bytes(1 << 20)) for i in range(5)], zipfile.ZIP_STORED
+    )
     sub = intake.Submission("many", many, "many")
     intake.prepare(sub, tmp_path / "out" / "many", REPO / "assignment1")
     assert any("unpacks to more than 3 MB" in p for p in sub.problems), sub.problems

@@ -60,17 +60,39 @@ def write_zip(path, members):
             stream = squeeze.compress(data) + squeeze.flush()
             crc, size = zlib.crc32(data), len(data)
         raw = name.encode()
-        head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, 0, 0x21, crc,
-                           len(stream), size, len(raw), 0)
+        head = struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, 0, 0x21, crc, len(stream), size, len(raw), 0
+        )
         attr = (mode[0] if mode else 0o100644) << 16
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x0314, 20, 0x800, 8, 0,
-                                   0x21, crc, len(stream), size, len(raw), 0, 0, 0, 0, attr,
-                                   offset) + raw)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                0x0314,
+                20,
+                0x800,
+                8,
+                0,
+                0x21,
+                crc,
+                len(stream),
+                size,
+                len(raw),
+                0,
+                0,
+                0,
+                0,
+                attr,
+                offset,
+            )
+            + raw
+        )
         local.append(head + raw + stream)
         offset += len(head) + len(raw) + len(stream)
     directory = b"".join(central)
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
-                      len(directory), offset, 0)
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0
+    )
     Path(path).write_bytes(b"".join(local) + directory + end)
     return Path(path)
 
@@ -85,18 +107,23 @@ def all_files(root):
 
 
 def files_below(folder):
-    return sorted(p.relative_to(folder).as_posix() for p in Path(folder).rglob("*")
-                  if p.is_file())
+    return sorted(p.relative_to(folder).as_posix() for p in Path(folder).rglob("*") if p.is_file())
 
 
 def notebook_text(cells, minor=5, nbformat_=4):
-    return json.dumps({"cells": cells, "metadata": {}, "nbformat": nbformat_,
-                       "nbformat_minor": minor})
+    return json.dumps(
+        {"cells": cells, "metadata": {}, "nbformat": nbformat_, "nbformat_minor": minor}
+    )
 
 
 def code(source, cell_id=None, metadata=None):
-    cell = {"cell_type": "code", "source": source, "outputs": [], "execution_count": None,
-            "metadata": metadata or {}}
+    cell = {
+        "cell_type": "code",
+        "source": source,
+        "outputs": [],
+        "execution_count": None,
+        "metadata": metadata or {},
+    }
     if cell_id is not None:
         cell["id"] = cell_id
     return cell
@@ -125,16 +152,24 @@ def test_lms_zip_bomb_is_refused_for_one_student_and_the_class_comes_in(tmp_path
     klass = fx.awkward_class(tmp_path / "sources")
     ok = [k for k in klass if k.upload != "corrupt"][:3]
     members = zip_members(fx.canvas_download(tmp_path / "c.zip", ok))
-    bomb = write_zip(tmp_path / "bomb.zip", [*members,
-                                             ("obrienzo_31000_900001_big.bin", GIB),
-                                             ("obrienzo_31000_900002_knn.ipynb", 64 * MIB)])
+    bomb = write_zip(
+        tmp_path / "bomb.zip",
+        [
+            *members,
+            ("obrienzo_31000_900001_big.bin", GIB),
+            ("obrienzo_31000_900002_knn.ipynb", 64 * MIB),
+        ],
+    )
     assert bomb.stat().st_size < 2 * MIB
     download = lms.read_download(bomb, tmp_path / "staging")
     attempts = {a.lms_id: a for a in download.attempts}
     assert sorted(attempts) == ["31000", "31001", "31002"]
     zoe = attempts["31000"].problems
-    assert any(p.startswith("left out: obrienzo_31000_900001_big.bin (1.0 GiB), compressed")
-               and "zip bomb" in p for p in zoe), zoe
+    assert any(
+        p.startswith("left out: obrienzo_31000_900001_big.bin (1.0 GiB), compressed")
+        and "zip bomb" in p
+        for p in zoe
+    ), zoe
     assert any("900002_knn.ipynb (64.0 MiB), compressed" in p for p in zoe), zoe
     written = sum(p.stat().st_size for p in (tmp_path / "staging").rglob("*") if p.is_file())
     assert written < MIB
@@ -150,9 +185,14 @@ def test_refusals_are_in_the_intake_report_per_student(tmp_path):
     from grading.course.report import intake_report
 
     notebook = notebook_text([code("x = 1", "a")]).encode()
-    archive = write_zip(tmp_path / "c.zip", [("leeann_31001_700001_knn.ipynb", notebook),
-                                             ("leeann_31001_700002_big.bin", GIB),
-                                             ("raybob_31002_700003_knn.ipynb", notebook)])
+    archive = write_zip(
+        tmp_path / "c.zip",
+        [
+            ("leeann_31001_700001_knn.ipynb", notebook),
+            ("leeann_31001_700002_big.bin", GIB),
+            ("raybob_31002_700003_knn.ipynb", notebook),
+        ],
+    )
     download = lms.read_download(archive, tmp_path / "staging")
     course, records = tmp_path / "course", {"students": {}}
     added = [store_attempt(course, records, attempt) for attempt in download.attempts]
@@ -160,8 +200,10 @@ def test_refusals_are_in_the_intake_report_per_student(tmp_path):
         rec["selected"] = rec["attempts"][-1]["dir"]
     text = intake_report(course, records, download, added, None, [], None)
     assert "2 attempt(s) read, 2 new" in text
-    assert ("  - 31001: left out: leeann_31001_700002_big.bin (1.0 GiB), compressed "
-            "1011 times (a zip bomb?), more than 200") in text
+    assert (
+        "  - 31001: left out: leeann_31001_700002_big.bin (1.0 GiB), compressed "
+        "1011 times (a zip bomb?), more than 200"
+    ) in text
     assert "31002:" not in text.split("Problems with the files handed in")[1]
 
 
@@ -179,12 +221,16 @@ def test_lms_attempt_budget_files_and_depth(tmp_path):
     download = lms.read_download(folder, tmp_path / "staging", limits=limits)
     ann, bob = download.attempts
     assert len(files_below(ann.files)) == 3
-    assert any("left out: Ann/f3.bin (1.0 MiB), the submission would unpack to more than 3 MB"
-               in p for p in ann.problems), ann.problems
+    assert any(
+        "left out: Ann/f3.bin (1.0 MiB), the submission would unpack to more than 3 MB" in p
+        for p in ann.problems
+    ), ann.problems
     assert len(files_below(bob.files)) == 7
     assert any("more than the 7 files a submission may have" in p for p in bob.problems)
-    assert any(p.startswith("skipped Bob/d/d/") and "more than 16 folders deep" in p
-               for p in download.problems), download.problems
+    assert any(
+        p.startswith("skipped Bob/d/d/") and "more than 16 folders deep" in p
+        for p in download.problems
+    ), download.problems
 
 
 def test_lms_download_with_too_many_members_is_a_problem(tmp_path, monkeypatch):
@@ -192,19 +238,26 @@ def test_lms_download_with_too_many_members_is_a_problem(tmp_path, monkeypatch):
     archive = write_zip(tmp_path / "d.zip", [(f"s{i}/knn.ipynb", b"{}") for i in range(6)])
     download = lms.read_download(archive, tmp_path / "staging")
     assert download.attempts == []
-    assert download.problems == ["d.zip holds 6 files, more than the 5 files a download may "
-                                 "have: nothing unpacked"]
+    assert download.problems == [
+        "d.zip holds 6 files, more than the 5 files a download may have: nothing unpacked"
+    ]
 
 
 def test_gradescope_metadata_bomb_is_unreadable_not_fatal(tmp_path):
     source = fx.make_source(tmp_path / "src", "ann")
-    members = [(f"assignment_1_export/submission_7/{p.relative_to(source).as_posix()}",
-                p.read_bytes()) for p in sorted(source.rglob("*")) if p.is_file()]
-    archive = write_zip(tmp_path / "g.zip", [
-        *members, ("assignment_1_export/submission_metadata.yml", 256 * MIB)])
+    members = [
+        (f"assignment_1_export/submission_7/{p.relative_to(source).as_posix()}", p.read_bytes())
+        for p in sorted(source.rglob("*"))
+        if p.is_file()
+    ]
+    archive = write_zip(
+        tmp_path / "g.zip", [*members, ("assignment_1_export/submission_metadata.yml", 256 * MIB)]
+    )
     download = lms.read_download(archive, tmp_path / "staging", fmt="gradescope")
-    assert any("submission_metadata.yml is not readable" in p and "zip bomb" in p
-               for p in download.problems), download.problems
+    assert any(
+        "submission_metadata.yml is not readable" in p and "zip bomb" in p
+        for p in download.problems
+    ), download.problems
     assert len(download.attempts) == 1
 
 
@@ -228,8 +281,11 @@ def test_a_file_that_grows_after_the_listing_is_counted_as_written(tmp_path):
 
 def test_a_small_zip_with_a_huge_file_leaves_no_copy(tmp_path):
     source = student(tmp_path)
-    members = [(p.relative_to(source).as_posix(), p.read_bytes())
-               for p in sorted(source.rglob("*")) if p.is_file()]
+    members = [
+        (p.relative_to(source).as_posix(), p.read_bytes())
+        for p in sorted(source.rglob("*"))
+        if p.is_file()
+    ]
     archive = write_zip(tmp_path / "alice.zip", [*members, ("big.bin", GIB)])
     assert archive.stat().st_size < 2 * MIB
     sub, _, present = run_prepare(tmp_path, archive)
@@ -241,10 +297,17 @@ def test_a_small_zip_with_a_huge_file_leaves_no_copy(tmp_path):
 
 def test_only_what_grading_needs_is_copied(tmp_path):
     source = student(tmp_path)
-    extra = {"big.bin": GIB, "notes.txt": 10, "plots/loss.png": 100, "knn_old.ipynb": 50,
-             "cs231n_lib/weights.npy": 100, "cs231n_lib/classifiers/helpers.py": 20,
-             "README.md": 30, "datasets/cifar-10-batches-py/data_batch_1": GIB,
-             "cs231n_lib/huge.py": 2 * MIB}
+    extra = {
+        "big.bin": GIB,
+        "notes.txt": 10,
+        "plots/loss.png": 100,
+        "knn_old.ipynb": 50,
+        "cs231n_lib/weights.npy": 100,
+        "cs231n_lib/classifiers/helpers.py": 20,
+        "README.md": 30,
+        "datasets/cifar-10-batches-py/data_batch_1": GIB,
+        "cs231n_lib/huge.py": 2 * MIB,
+    }
     for rel, size in extra.items():
         (source / rel).parent.mkdir(parents=True, exist_ok=True)
         with open(source / rel, "wb") as f:
@@ -253,14 +316,21 @@ def test_only_what_grading_needs_is_copied(tmp_path):
     assert present == list(NOTEBOOKS)
     kept = set(files_below(dest))
     assert {"README.md", "cs231n_lib/classifiers/helpers.py", *fx.PACKAGE_FILES} <= kept
-    for rel in ("big.bin", "notes.txt", "plots/loss.png", "knn_old.ipynb",
-                "cs231n_lib/weights.npy", "cs231n_lib/huge.py"):
+    for rel in (
+        "big.bin",
+        "notes.txt",
+        "plots/loss.png",
+        "knn_old.ipynb",
+        "cs231n_lib/weights.npy",
+        "cs231n_lib/huge.py",
+    ):
         assert rel not in kept
     text = "\n".join(sub.problems)
     assert "left out: big.bin (1.0 GiB), not part of the assignment" in text
     assert "left out: plots/loss.png (100 bytes), not part of the assignment" in text
-    assert ("left out: cs231n_lib/huge.py (2.0 MiB), more than the 1 MB a file of the "
-            "package may be") in text
+    assert (
+        "left out: cs231n_lib/huge.py (2.0 MiB), more than the 1 MB a file of the package may be"
+    ) in text
     assert "datasets" not in text
 
 
@@ -321,9 +391,13 @@ def test_links_inside_a_submission_folder_are_refused(tmp_path):
 
 
 def test_links_in_a_students_zip_are_refused(tmp_path):
-    archive = write_zip(tmp_path / "alice.zip", [
-        ("knn.ipynb", b"/etc/passwd", 0o120777),
-        ("svm.ipynb", notebook_text([code("x = 1", "a")]).encode())])
+    archive = write_zip(
+        tmp_path / "alice.zip",
+        [
+            ("knn.ipynb", b"/etc/passwd", 0o120777),
+            ("svm.ipynb", notebook_text([code("x = 1", "a")]).encode()),
+        ],
+    )
     sub, dest, present = run_prepare(tmp_path, archive)
     assert present == ["svm"]
     assert "skipped knn.ipynb: a symbolic link, never followed" in sub.problems
@@ -331,8 +405,10 @@ def test_links_in_a_students_zip_are_refused(tmp_path):
 
 
 def test_lms_folder_links_are_refused(tmp_path):
-    klass = [fx.Student("Ann", "Lee", fx.make_source(tmp_path / "a", "ann"), 1, 1),
-             fx.Student("Bob", "Ray", fx.make_source(tmp_path / "b", "bob"), 2, 2)]
+    klass = [
+        fx.Student("Ann", "Lee", fx.make_source(tmp_path / "a", "ann"), 1, 1),
+        fx.Student("Bob", "Ray", fx.make_source(tmp_path / "b", "bob"), 2, 2),
+    ]
     folder = fx.folders_download(tmp_path / "class", klass)
     (folder / "Carol Day").symlink_to(folder / "Ann Lee")
     (folder / "Bob Ray" / "knn.ipynb").unlink()
@@ -412,8 +488,10 @@ def test_a_500_mb_notebook_is_refused_before_it_is_copied(tmp_path):
     sub, dest, present = _one_notebook(tmp_path, 500 * MIB)
     assert present == []
     knn = [p for p in sub.problems if "knn.ipynb" in p]
-    assert knn == ["left out: knn.ipynb (500.0 MiB), more than the 50 MB a notebook may be "
-                   "(clear its outputs, save it and hand it in again): graded as missing"]
+    assert knn == [
+        "left out: knn.ipynb (500.0 MiB), more than the 50 MB a notebook may be "
+        "(clear its outputs, save it and hand it in again): graded as missing"
+    ]
     assert not (dest / "knn.ipynb").exists()
 
 
@@ -424,43 +502,70 @@ def _nested(levels):
     return inner
 
 
-@pytest.mark.parametrize("content", [
-    "[" * 100_000 + "]" * 100_000,
-    notebook_text([code("x", "a", metadata={"deep": _nested(150)})]),
-], ids=["past-the-parser", "past-the-limit"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        notebook_text([code("x", "a", metadata={"deep": _nested(150)})]),
+    ],
+    ids=["past-the-parser", "past-the-limit"],
+)
 def test_deeply_nested_json_is_refused(tmp_path, content):
     sub, _, present = _one_notebook(tmp_path, content)
     assert present == []
-    assert "knn.ipynb is not a valid notebook (nested more than 100 levels deep): graded as " \
-           "missing" in sub.problems
+    assert (
+        "knn.ipynb is not a valid notebook (nested more than 100 levels deep): graded as "
+        "missing" in sub.problems
+    )
 
 
 def test_a_notebook_that_is_not_utf8_is_graded(tmp_path):
     raw = notebook_text([code("print('cafX')", "a")]).replace("X", "\u00e9").encode("latin-1")
     sub, dest, present = _one_notebook(tmp_path, raw)
     assert present == ["knn"]
-    assert any(p.startswith("knn.ipynb is not valid UTF-8 (byte 0xe9 at offset") for p in
-               sub.problems), sub.problems
+    assert any(
+        p.startswith("knn.ipynb is not valid UTF-8 (byte 0xe9 at offset") for p in sub.problems
+    ), sub.problems
     nb = nbformat.read(dest / "knn.ipynb", as_version=4)
     assert nb.cells[0].source == "print('caf\ufffd')"
 
 
 def test_an_nbformat_3_notebook_is_converted(tmp_path):
-    v3 = json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},
-                     "worksheets": [{"metadata": {}, "cells": [
-                         {"cell_type": "code", "input": "x = 1", "language": "python",
-                          "outputs": [], "metadata": {}}]}]})
+    v3 = json.dumps(
+        {
+            "nbformat": 3,
+            "nbformat_minor": 0,
+            "metadata": {"name": ""},
+            "worksheets": [
+                {
+                    "metadata": {},
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "input": "x = 1",
+                            "language": "python",
+                            "outputs": [],
+                            "metadata": {},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     sub, dest, present = _one_notebook(tmp_path, v3)
     assert present == ["knn"]
     assert any(p.startswith("knn.ipynb was saved as nbformat 3") for p in sub.problems)
     assert json.loads((dest / "knn.ipynb").read_text())["nbformat"] == 4
 
 
-@pytest.mark.parametrize(("content", "why"), [
-    (notebook_text([], nbformat_=5), "Unsupported nbformat version 5"),
-    ("[1, 2]", "JSON list, not a notebook"),
-    ('{"cells": [', "not JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (notebook_text([], nbformat_=5), "Unsupported nbformat version 5"),
+        ("[1, 2]", "JSON list, not a notebook"),
+        ('{"cells": [', "not JSON"),
+    ],
+)
 def test_other_json_is_refused_with_a_reason(tmp_path, content, why):
     sub, _, present = _one_notebook(tmp_path, content)
     assert present == []
@@ -473,8 +578,9 @@ def test_missing_repeated_and_invalid_cell_ids_get_new_ones(tmp_path):
     cells = [code("a = 1", "x"), code("b = 2", "x"), code("c = 3"), code("d = 4", "no good!")]
     sub, dest, present = _one_notebook(tmp_path, notebook_text(cells))
     assert present == ["knn"]
-    assert "knn.ipynb: 3 cell(s) had a missing, repeated or invalid id: given new ones" \
-        in sub.problems
+    assert (
+        "knn.ipynb: 3 cell(s) had a missing, repeated or invalid id: given new ones" in sub.problems
+    )
     nb = nbformat.read(dest / "knn.ipynb", as_version=4)
     ids = [c.id for c in nb.cells]
     assert ids[0] == "x"
@@ -510,9 +616,15 @@ def test_nbgrader_metadata_deleted_changed_or_copied(tmp_path):
 def test_members_outside_the_zip_and_too_many_files(tmp_path, monkeypatch):
     from grading.intake import unpack
 
-    archive = write_zip(tmp_path / "alice.zip", [
-        ("../../escape.py", b"x"), ("/abs.py", b"x"), ("C:/win.py", b"x"),
-        ("knn.ipynb", notebook_text([code("x", "a")]).encode())])
+    archive = write_zip(
+        tmp_path / "alice.zip",
+        [
+            ("../../escape.py", b"x"),
+            ("/abs.py", b"x"),
+            ("C:/win.py", b"x"),
+            ("knn.ipynb", notebook_text([code("x", "a")]).encode()),
+        ],
+    )
     sub, dest, present = run_prepare(tmp_path, archive)
     assert present == ["knn"]
     assert [f for f in files_below(dest) if not f.startswith("cs231n_lib/")] == ["knn.ipynb"]
@@ -524,5 +636,6 @@ def test_members_outside_the_zip_and_too_many_files(tmp_path, monkeypatch):
         (folder / f"f{i}.txt").write_text("x")
     sub, _, present = run_prepare(tmp_path, folder, "crowd")
     assert present == []
-    assert sub.problems == ["crowd holds more than the 3 files a submission may have: "
-                            "nothing unpacked"]
+    assert sub.problems == [
+        "crowd holds more than the 3 files a submission may have: nothing unpacked"
+    ]

@@ -32,8 +32,11 @@ def find(nb, gid):
 
 
 def protected_ids(name):
-    return [grade_id(c) for c in read_release(name).cells
-            if c.metadata.get("nbgrader", {}).get("locked")]
+    return [
+        grade_id(c)
+        for c in read_release(name).cells
+        if c.metadata.get("nbgrader", {}).get("locked")
+    ]
 
 
 PROTECTED = [(name, gid) for name in NOTEBOOKS for gid in protected_ids(name)]
@@ -127,12 +130,15 @@ def test_deleting_every_cell_puts_the_protected_cells_back_in_order(knn):
     assert all(c.kind == "deleted" for c in changes)
 
 
-@pytest.mark.parametrize(("field", "value", "detail"), [
-    ("points", 300, "points 3 -> 300"),
-    ("grade", False, "grade true -> false"),
-    ("locked", False, "locked true -> false"),
-    ("solution", True, "solution false -> true"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "detail"),
+    [
+        ("points", 300, "points 3 -> 300"),
+        ("grade", False, "grade true -> false"),
+        ("locked", False, "locked true -> false"),
+        ("solution", True, "solution false -> true"),
+    ],
+)
 def test_changed_metadata_is_restored_and_reported(knn, field, value, detail):
     sub = copy.deepcopy(knn)
     i = find(sub, "knn-test-two-loops")
@@ -158,7 +164,9 @@ def test_a_renamed_test_cell_is_stripped_and_the_original_put_back(knn):
     sub.cells[i].metadata.nbgrader["grade_id"] = "my-test"
     out, changes = restored(sub, knn)
     assert [(c.grade_id, c.kind, c.restored) for c in changes] == [
-        ("my-test", "unknown id", False), ("knn-test-two-loops", "deleted", True)]
+        ("my-test", "unknown id", False),
+        ("knn-test-two-loops", "deleted", True),
+    ]
     assert grade_id(out.cells[i]) == "knn-test-two-loops"
     assert out.cells[i] == knn.cells[i]
     renamed = out.cells[i + 1]
@@ -173,8 +181,9 @@ def test_a_test_cell_turned_into_markdown_is_code_again(knn):
     cell = sub.cells[i]
     sub.cells[i] = new_markdown_cell(cell.source, metadata=cell.metadata, id=cell.id)
     out, changes = restored(sub, knn)
-    assert changes == [Change("knn", "knn-test-no-loops", "cell type",
-                              "cell type code -> markdown")]
+    assert changes == [
+        Change("knn", "knn-test-no-loops", "cell type", "cell type code -> markdown")
+    ]
     assert out.cells[i].cell_type == "code"
     assert out == knn
 
@@ -199,8 +208,15 @@ def test_a_copied_test_cell_is_removed(knn):
     test.id = "a-copy"
     sub.cells.append(test)
     out, changes = restored(sub, knn)
-    assert changes == [Change("knn", "knn-test-two-loops", "duplicated",
-                              "a second copy of this locked cell: removed", restored=False)]
+    assert changes == [
+        Change(
+            "knn",
+            "knn-test-two-loops",
+            "duplicated",
+            "a second copy of this locked cell: removed",
+            restored=False,
+        )
+    ]
     assert out == knn
 
 
@@ -313,12 +329,15 @@ def test_restore_file_writes_the_restored_notebook(tmp_path, knn):
     assert [p.name for p in tmp_path.iterdir()] == ["knn.ipynb"]
 
 
-@pytest.mark.parametrize("content", [
-    '{"cells": [',  # cut short
-    '{"cells": 3, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
-    "",
-    "\xff\xfe not text",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"cells": [',  # cut short
+        '{"cells": 3, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+        "",
+        "\xff\xfe not text",
+    ],
+)
 def test_restore_file_rejects_a_broken_notebook_and_says_how_to_fix_it(tmp_path, content):
     path = tmp_path / "knn.ipynb"
     path.write_bytes(content.encode("latin-1"))

@@ -6,8 +6,11 @@ from scipy.spatial.distance import cdist
 
 from cs231n_lib.classifiers import KNearestNeighbor
 
-VARIANTS = ["compute_distances_two_loops", "compute_distances_one_loop",
-            "compute_distances_no_loops"]
+VARIANTS = [
+    "compute_distances_two_loops",
+    "compute_distances_one_loop",
+    "compute_distances_no_loops",
+]
 
 
 def make_data(seed, num_train=40, num_test=15, dim=7, num_classes=4):
@@ -27,8 +30,9 @@ def test_distances_match_cdist(seed, variant, num_train, num_test, dim):
     dists = getattr(knn, variant)(X_test)
     expected = cdist(X_test, X_train)
     assert dists.shape == (num_test, num_train)
-    np.testing.assert_allclose(dists, expected, rtol=1e-10, atol=1e-10,
-                               err_msg=f"{variant} disagrees with cdist")
+    np.testing.assert_allclose(
+        dists, expected, rtol=1e-10, atol=1e-10, err_msg=f"{variant} disagrees with cdist"
+    )
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -73,8 +77,12 @@ def classifier_with_labels(labels):
 
 def test_predict_labels_majority_vote():
     knn = classifier_with_labels([0, 1, 1, 2, 2])
-    dists = np.array([[0.1, 0.2, 0.3, 5.0, 6.0],   # nearest 3: 0, 1, 1 -> 1
-                      [9.0, 8.0, 7.0, 0.5, 0.6]])  # nearest 3: 2, 2, 1 -> 2
+    dists = np.array(
+        [
+            [0.1, 0.2, 0.3, 5.0, 6.0],  # nearest 3: 0, 1, 1 -> 1
+            [9.0, 8.0, 7.0, 0.5, 0.6],
+        ]
+    )  # nearest 3: 2, 2, 1 -> 2
     np.testing.assert_array_equal(knn.predict_labels(dists, k=3), [1, 2])
     np.testing.assert_array_equal(knn.predict_labels(dists, k=1), [0, 2])
 
@@ -82,9 +90,13 @@ def test_predict_labels_majority_vote():
 def test_predict_labels_breaks_vote_ties_toward_smaller_label():
     knn = classifier_with_labels([3, 1, 2, 0])
     # Each of the two nearest carries one vote: the smaller label wins, whatever the order.
-    dists = np.array([[0.1, 0.2, 9.0, 9.0],    # votes 3 and 1 -> 1
-                      [9.0, 9.0, 0.2, 0.1],    # votes 0 and 2 -> 0
-                      [0.3, 0.4, 0.1, 0.2]])   # k=4: one vote each -> 0
+    dists = np.array(
+        [
+            [0.1, 0.2, 9.0, 9.0],  # votes 3 and 1 -> 1
+            [9.0, 9.0, 0.2, 0.1],  # votes 0 and 2 -> 0
+            [0.3, 0.4, 0.1, 0.2],
+        ]
+    )  # k=4: one vote each -> 0
     np.testing.assert_array_equal(knn.predict_labels(dists[:2], k=2), [1, 0])
     np.testing.assert_array_equal(knn.predict_labels(dists[2:], k=4), [0])
 
@@ -120,11 +132,17 @@ def test_one_nearest_neighbour_recovers_training_labels():
         (lambda knn, X: knn.predict(X, k=11), ValueError, r"1 <= k <= 10, got k=11"),
         (lambda knn, X: knn.predict(X, k=2.5), TypeError, "k to be an integer"),
         (lambda knn, X: knn.predict(X[0]), ValueError, r"2-D array.*reshape\(1, -1\)"),
-        (lambda knn, X: knn.predict(X.reshape(4, 1, 3, 1)), ValueError,
-         r"got an array of shape \(4, 1, 3, 1\).*Flatten"),
+        (
+            lambda knn, X: knn.predict(X.reshape(4, 1, 3, 1)),
+            ValueError,
+            r"got an array of shape \(4, 1, 3, 1\).*Flatten",
+        ),
         (lambda knn, X: knn.predict(X[:, :2]), ValueError, "D=3 columns.*got 2"),
-        (lambda knn, X: knn.predict_labels(np.zeros((4, 9))), ValueError,
-         r"shape \(num_test, 10\)"),
+        (
+            lambda knn, X: knn.predict_labels(np.zeros((4, 9))),
+            ValueError,
+            r"shape \(num_test, 10\)",
+        ),
     ],
 )
 def test_invalid_input_errors_explain_the_fix(call, error, match):
@@ -169,8 +187,9 @@ def test_predict_labels_matches_reference_with_many_distance_ties(seed, k):
     y_train = rng.integers(0, 5, size=30)
     dists = rng.integers(0, 4, size=(25, 30)).astype(float)
     knn = classifier_with_labels(y_train)
-    np.testing.assert_array_equal(knn.predict_labels(dists, k=k),
-                                  reference_predict_labels(dists, y_train, k))
+    np.testing.assert_array_equal(
+        knn.predict_labels(dists, k=k), reference_predict_labels(dists, y_train, k)
+    )
 
 
 def test_predict_labels_rejects_nan_distances():

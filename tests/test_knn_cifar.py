@@ -41,8 +41,9 @@ def test_loop_versions_agree_with_no_loops_on_real_images(subsample, trained):
 def test_cross_validated_k_beats_28_percent_on_test(subsample, trained):
     X_train, y_train, _, y_test = subsample
     knn, dists, _ = trained
-    results = cross_validate_knn(X_train, y_train, [1, 3, 5, 8, 10, 12, 15, 20, 50, 100],
-                                 num_folds=5, progress=False)
+    results = cross_validate_knn(
+        X_train, y_train, [1, 3, 5, 8, 10, 12, 15, 20, 50, 100], num_folds=5, progress=False
+    )
     k = best_k(results)
     assert k > 1, f"cross-validation chose k={k}: {results}"
     accuracy = np.mean(knn.predict_labels(dists, k=k) == y_test)

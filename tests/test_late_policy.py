@@ -43,23 +43,27 @@ def at(*args):
     return datetime(*args, tzinfo=LA)
 
 
-@pytest.mark.parametrize(("after_due", "fraction", "days"), [
-    (-SECOND, 0.0, 0),
-    (timedelta(0), 0.0, 0),
-    (GRACE - SECOND, 0.0, 0),
-    (GRACE, 0.0, 0),  # the last second of the grace period is still on time
-    (GRACE + SECOND, 0.1, 1),  # one second later starts day 1
-    (GRACE + timedelta(days=1), 0.1, 1),  # day 1 ends 24 hours after the grace period
-    (GRACE + timedelta(days=1) + SECOND, 0.2, 2),
-])
+@pytest.mark.parametrize(
+    ("after_due", "fraction", "days"),
+    [
+        (-SECOND, 0.0, 0),
+        (timedelta(0), 0.0, 0),
+        (GRACE - SECOND, 0.0, 0),
+        (GRACE, 0.0, 0),  # the last second of the grace period is still on time
+        (GRACE + SECOND, 0.1, 1),  # one second later starts day 1
+        (GRACE + timedelta(days=1), 0.1, 1),  # day 1 ends 24 hours after the grace period
+        (GRACE + timedelta(days=1) + SECOND, 0.2, 2),
+    ],
+)
 def test_grace_boundaries_to_the_second(deadlines, after_due, fraction, days):
     penalty = deadlines.penalty("s1", DUE + after_due)
     assert (penalty.fraction, penalty.days_late) == (pytest.approx(fraction), days)
     assert deadlines.late_by("s1", DUE + after_due) == max(timedelta(0), after_due - GRACE)
 
 
-@pytest.mark.parametrize(("days", "percent"), [(1, 10), (2, 20), (3, 30), (4, 40), (5, 50),
-                                               (6, 50), (30, 50)])
+@pytest.mark.parametrize(
+    ("days", "percent"), [(1, 10), (2, 20), (3, 30), (4, 40), (5, 50), (6, 50), (30, 50)]
+)
 def test_per_day_steps_and_cap(deadlines, days, percent):
     penalty = deadlines.penalty("s1", DUE + GRACE + timedelta(days=days) - SECOND)
     assert penalty.days_late == days
@@ -70,12 +74,15 @@ def test_per_day_steps_and_cap(deadlines, days, percent):
 
 def test_reasons_are_plain_sentences(deadlines):
     late = deadlines.penalty("s1", DUE + timedelta(days=1, hours=3))
-    assert late.reason == ("submitted 1 day 3 hours after the due date of 15 Oct 2026 "
-                           "23:59 PDT: 2 days late, -20%")
+    assert late.reason == (
+        "submitted 1 day 3 hours after the due date of 15 Oct 2026 23:59 PDT: 2 days late, -20%"
+    )
     assert deadlines.penalty("s1", DUE).reason == "submitted on time (due 15 Oct 2026 23:59 PDT)"
     grace = deadlines.penalty("s1", DUE + timedelta(minutes=4))
-    assert grace.reason == ("submitted 4 minutes after the due date of 15 Oct 2026 23:59 PDT, "
-                            "within the grace period of 15 minutes: no penalty")
+    assert grace.reason == (
+        "submitted 4 minutes after the due date of 15 Oct 2026 23:59 PDT, "
+        "within the grace period of 15 minutes: no penalty"
+    )
     unknown = deadlines.penalty("s1", None)
     assert (unknown.fraction, unknown.days_late) == (0.0, 0)
     assert "time is unknown" in unknown.reason
@@ -157,9 +164,11 @@ def test_extensions_by_days_hours_and_date(tmp_path):
     on_time = d.penalty("days", at(2026, 11, 2, 23, 0))
     assert on_time.fraction == 0.0
     late = d.penalty("days", at(2026, 11, 3, 1, 0))
-    assert late.reason == ("submitted 1 hour 1 minute after the extended due date of 2 Nov "
-                           "2026 23:59 PST (the course's is 31 Oct 2026 23:59 PDT): 1 day "
-                           "late, -10%")
+    assert late.reason == (
+        "submitted 1 hour 1 minute after the extended due date of 2 Nov "
+        "2026 23:59 PST (the course's is 31 Oct 2026 23:59 PDT): 1 day "
+        "late, -10%"
+    )
 
 
 EXTENSIONS_CSV = """\ufeffStudent,Days,Hours,Due,Reason,Note
@@ -178,8 +187,16 @@ alice@example.edu,5,,,again,
 
 
 def resolve(text):
-    known = {"alice@example.edu": "alice", "bob brown": "bob", "carol": "carol",
-             "dave": "dave", "erin": "erin", "frank": "frank", "gina": "gina", "hank": "hank"}
+    known = {
+        "alice@example.edu": "alice",
+        "bob brown": "bob",
+        "carol": "carol",
+        "dave": "dave",
+        "erin": "erin",
+        "frank": "frank",
+        "gina": "gina",
+        "hank": "hank",
+    }
     return known.get(text.lower())
 
 
@@ -214,11 +231,14 @@ def test_read_extensions_without_timezone_keeps_local_times_for_deadlines(tmp_pa
     assert d.due_for("carol").utcoffset() == timedelta(hours=-8)
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("name,days\nalice,1\n", "expected a header with `student` and `due` or `days`"),
-    ("student,reason\nalice,sick\n", "expected a header with `student` and `due` or `days`"),
-    ("", "got an empty file"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("name,days\nalice,1\n", "expected a header with `student` and `due` or `days`"),
+        ("student,reason\nalice,sick\n", "expected a header with `student` and `due` or `days`"),
+        ("", "got an empty file"),
+    ],
+)
 def test_read_extensions_bad_header_is_one_problem(tmp_path, text, says):
     path = tmp_path / "ext.csv"
     path.write_text(text)
@@ -254,8 +274,10 @@ def test_latest_before_due_falls_back_to_the_latest():
     attempts = [A("2", DUE + timedelta(hours=2)), A("1", DUE + timedelta(hours=1))]
     chosen, reason = choose_attempt(attempts, DEADLINE, "latest-before-due")
     assert chosen.key == "2"
-    assert reason.startswith("none handed in by the deadline (16 Oct 2026 00:14 PDT), so the "
-                             "latest of 2 attempts, by submission time")
+    assert reason.startswith(
+        "none handed in by the deadline (16 Oct 2026 00:14 PDT), so the "
+        "latest of 2 attempts, by submission time"
+    )
 
 
 def test_latest_ignores_the_deadline():
@@ -294,12 +316,15 @@ def test_choose_attempt_edges():
         choose_attempt([A("1", datetime(2026, 10, 15, 12, 0))], DEADLINE)
 
 
-@pytest.mark.parametrize(("span", "words"), [
-    (timedelta(days=1, hours=3, minutes=5), "1 day 3 hours"),
-    (timedelta(days=2, minutes=5), "2 days 5 minutes"),
-    (timedelta(minutes=15, seconds=1), "15 minutes 1 second"),
-    (timedelta(seconds=59), "59 seconds"),
-    (timedelta(milliseconds=200), "less than a second"),
-])
+@pytest.mark.parametrize(
+    ("span", "words"),
+    [
+        (timedelta(days=1, hours=3, minutes=5), "1 day 3 hours"),
+        (timedelta(days=2, minutes=5), "2 days 5 minutes"),
+        (timedelta(minutes=15, seconds=1), "15 minutes 1 second"),
+        (timedelta(seconds=59), "59 seconds"),
+        (timedelta(milliseconds=200), "less than a second"),
+    ],
+)
 def test_describe_duration(span, words):
     assert describe_duration(span) == words

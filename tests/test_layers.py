@@ -32,8 +32,12 @@ def away_from_zero(rng, shape, margin=0.1):
 
 def affine_problem(seed, N=4, D=5, H=3):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((N, D)), rng.standard_normal((D, H)), rng.standard_normal(H),
-            rng.standard_normal((N, H)))
+    return (
+        rng.standard_normal((N, D)),
+        rng.standard_normal((D, H)),
+        rng.standard_normal(H),
+        rng.standard_normal((N, H)),
+    )
 
 
 def test_affine_forward_by_hand():
@@ -71,8 +75,9 @@ def test_relu_backward_matches_numerical_gradients_away_from_the_kink(seed):
     rng = np.random.default_rng(seed)
     x, dout = away_from_zero(rng, (5, 7)), rng.standard_normal((5, 7))
     _, cache = relu_forward(x)
-    assert grad_check_array(lambda v: relu_forward(v)[0], x, dout,
-                            relu_backward(dout, cache)) < 1e-10
+    assert (
+        grad_check_array(lambda v: relu_forward(v)[0], x, dout, relu_backward(dout, cache)) < 1e-10
+    )
 
 
 def test_the_numerical_check_fails_at_the_kink_for_a_correct_relu():
@@ -101,6 +106,7 @@ def test_affine_relu_sandwich_is_the_two_layers_chained(seed):
         np.testing.assert_array_equal(got, want)
     assert np.min(np.abs(a)) > 1e-3
     for i, value in enumerate((x, w, b)):
+
         def f(v, i=i):
             args = [x, w, b]
             args[i] = v
@@ -119,8 +125,9 @@ def test_softmax_loss_on_the_lectures_scores():
 def test_svm_loss_on_the_lectures_scores():
     loss, dscores = svm_loss(LECTURE_SCORES, np.arange(3))
     assert loss == pytest.approx((2.9 + 0.0 + 12.9) / 3, abs=1e-12)
-    np.testing.assert_allclose(dscores, np.array([[-1, 1, 0], [0, 0, 0], [1, 1, -2]]) / 3,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        dscores, np.array([[-1, 1, 0], [0, 0, 0], [1, 1, -2]]) / 3, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("loss_fn", [softmax_loss, svm_loss])
@@ -132,7 +139,7 @@ def test_losses_on_scores_match_numerical_gradients_and_average_over_n(loss_fn, 
     numerical = eval_numerical_gradient(lambda s: loss_fn(s, y)[0], scores.copy())
     assert rel_error(numerical, dscores) < 1e-7
     # Averaged over N: the loss of a batch is the mean of the examples' losses.
-    singles = [loss_fn(scores[i:i + 1], y[i:i + 1])[0] for i in range(9)]
+    singles = [loss_fn(scores[i : i + 1], y[i : i + 1])[0] for i in range(9)]
     assert loss == pytest.approx(np.mean(singles), rel=1e-12)
 
 
@@ -149,20 +156,34 @@ def test_softmax_loss_of_equal_scores_is_log_c():
     assert loss == pytest.approx(np.log(10), rel=1e-12)
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: affine_forward(np.ones((2, 3)), np.ones((4, 5)), np.ones(5)),
-     "same D, got x (2, 3) and w (4, 5)"),
-    (lambda: affine_forward(np.ones((2, 3)), np.ones((3, 5)), np.ones(3)),
-     "Expected b of shape (5,)"),
-    (lambda: affine_forward(np.ones((2, 32, 32, 3)), np.ones((3072, 5)), np.ones(5)),
-     "x.reshape(x.shape[0], -1)"),
-    (lambda: softmax_loss(np.ones((3, 4)), np.array([0, 1, 4])),
-     "0 <= y < C = 4 (the columns of scores), got a label 4"),
-    (lambda: svm_loss(np.ones((3, 4)), np.array([0, 1])), "shape (3,)"),
-    (lambda: affine_backward(np.ones((2, 4)), affine_forward(np.ones((2, 3)), np.ones((3, 5)),
-                                                             np.ones(5))[1]),
-     "Expected dout of shape (2, 5)"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: affine_forward(np.ones((2, 3)), np.ones((4, 5)), np.ones(5)),
+            "same D, got x (2, 3) and w (4, 5)",
+        ),
+        (
+            lambda: affine_forward(np.ones((2, 3)), np.ones((3, 5)), np.ones(3)),
+            "Expected b of shape (5,)",
+        ),
+        (
+            lambda: affine_forward(np.ones((2, 32, 32, 3)), np.ones((3072, 5)), np.ones(5)),
+            "x.reshape(x.shape[0], -1)",
+        ),
+        (
+            lambda: softmax_loss(np.ones((3, 4)), np.array([0, 1, 4])),
+            "0 <= y < C = 4 (the columns of scores), got a label 4",
+        ),
+        (lambda: svm_loss(np.ones((3, 4)), np.array([0, 1])), "shape (3,)"),
+        (
+            lambda: affine_backward(
+                np.ones((2, 4)), affine_forward(np.ones((2, 3)), np.ones((3, 5)), np.ones(5))[1]
+            ),
+            "Expected dout of shape (2, 5)",
+        ),
+    ],
+)
 def test_bad_inputs_say_what_was_expected(call, message):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
@@ -170,5 +191,6 @@ def test_bad_inputs_say_what_was_expected(call, message):
 
 
 def test_every_public_layer_is_exported():
-    assert set(layers.__all__) == {name for name in dir(layers)
-                                   if name.endswith(("_forward", "_backward", "_loss"))}
+    assert set(layers.__all__) == {
+        name for name in dir(layers) if name.endswith(("_forward", "_backward", "_loss"))
+    }

@@ -22,10 +22,20 @@ def notebook(*sources, graded=()):
     """A python3 notebook of code cells; the indices in ``graded`` are test cells."""
     cells = [new_code_cell(src) for src in sources]
     for i in graded:
-        cells[i].metadata["nbgrader"] = {"grade": True, "grade_id": f"test-{i}", "locked": True,
-                                         "points": 1, "solution": False, "schema_version": 3}
-    return new_notebook(cells=cells, metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
+        cells[i].metadata["nbgrader"] = {
+            "grade": True,
+            "grade_id": f"test-{i}",
+            "locked": True,
+            "points": 1,
+            "solution": False,
+            "schema_version": 3,
+        }
+    return new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
 
 
 def run(nb, tmp_path, cap=MB):
@@ -39,13 +49,16 @@ def kept_bytes(nb):
 
 
 def notes(nb):
-    return [(i, o) for i, c in enumerate(nb.cells) for o in c.outputs
-            if o.output_type == "stream" and NOTE_START in o.text]
+    return [
+        (i, o)
+        for i, c in enumerate(nb.cells)
+        for o in c.outputs
+        if o.output_type == "stream" and NOTE_START in o.text
+    ]
 
 
 def stdout(cell):
-    return "".join(o.text for o in cell.outputs if o.output_type == "stream"
-                   and o.name == "stdout")
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
 
 
 @pytest.mark.parametrize(("text", "size"), [("abc", 3), ("é", 2), ("€x", 4), ("", 0)])
@@ -62,8 +75,16 @@ def test_output_size_counts_each_kind_of_payload():
     assert output_size("status", {"execution_state": "idle"}) == 0
 
 
-@pytest.mark.parametrize(("n", "text"), [(10 * MB, "10 MB"), (MB, "1 MB"), (2048, "2 kB"),
-                                         (1000, "1000 bytes"), (MB + 1, f"{MB + 1} bytes")])
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (10 * MB, "10 MB"),
+        (MB, "1 MB"),
+        (2048, "2 kB"),
+        (1000, "1000 bytes"),
+        (MB + 1, f"{MB + 1} bytes"),
+    ],
+)
 def test_format_bytes(n, text):
     assert format_bytes(n) == text
 
@@ -80,16 +101,19 @@ def test_autograde_uses_the_limited_execute_and_keeps_the_rest():
 
 
 def test_a_small_notebook_runs_as_usual(tmp_path):
-    nb, executor = run(notebook(
-        "print('hello')",
-        "1 + 2",
-        "from IPython.display import display, clear_output\ndisplay('shown')",
-        "print('gone')\nclear_output()\nprint('kept')",
-        "print('gone too')\nclear_output(wait=True)\nprint('kept too')",
-        "h = display('old', display_id=True)\nh.update('new')",
-        "import sys\nprint('to stderr', file=sys.stderr)",
-        "1 / 0",
-    ), tmp_path)
+    nb, executor = run(
+        notebook(
+            "print('hello')",
+            "1 + 2",
+            "from IPython.display import display, clear_output\ndisplay('shown')",
+            "print('gone')\nclear_output()\nprint('kept')",
+            "print('gone too')\nclear_output(wait=True)\nprint('kept too')",
+            "h = display('old', display_id=True)\nh.update('new')",
+            "import sys\nprint('to stderr', file=sys.stderr)",
+            "1 / 0",
+        ),
+        tmp_path,
+    )
     cells = nb.cells
     assert stdout(cells[0]) == "hello\n"
     assert cells[1].outputs[0].data["text/plain"] == "3"
@@ -104,17 +128,21 @@ def test_a_small_notebook_runs_as_usual(tmp_path):
     assert notes(nb) == []
     # A display update is counted as new output (the replaced one is not given back).
     assert executor.kept_output_bytes == kept_bytes(nb) + output_size(
-        "display_data", {"data": {"text/plain": "'new'"}})
+        "display_data", {"data": {"text/plain": "'new'"}}
+    )
 
 
 def test_a_flood_of_prints_keeps_the_cap_and_one_note(tmp_path):
-    nb, executor = run(notebook(
-        "print('before')",
-        "for _ in range(50):\n    print('x' * (2**20 - 1))",
-        "print('after')",
-        "y = 1\ny",
-        "print('more ' * 100_000)",
-    ), tmp_path)
+    nb, executor = run(
+        notebook(
+            "print('before')",
+            "for _ in range(50):\n    print('x' * (2**20 - 1))",
+            "print('after')",
+            "y = 1\ny",
+            "print('more ' * 100_000)",
+        ),
+        tmp_path,
+    )
     assert kept_bytes(nb) < 2 * MB
     assert kept_bytes(nb) > MB - 2**16  # the budget is used, not thrown away
     found = notes(nb)
@@ -130,11 +158,14 @@ def test_a_flood_of_prints_keeps_the_cap_and_one_note(tmp_path):
 
 
 def test_a_big_display_is_capped_too(tmp_path):
-    nb, executor = run(notebook(
-        "from IPython.display import display\ndisplay('y' * 3_000_000)",
-        "display({'text/html': '<p>' * 1_000_000}, raw=True)",
-        "print('after')",
-    ), tmp_path)
+    nb, executor = run(
+        notebook(
+            "from IPython.display import display\ndisplay('y' * 3_000_000)",
+            "display({'text/html': '<p>' * 1_000_000}, raw=True)",
+            "print('after')",
+        ),
+        tmp_path,
+    )
     assert kept_bytes(nb) < 2 * MB
     assert [i for i, _ in notes(nb)] == [0]
     assert [o.output_type for o in nb.cells[0].outputs] == ["stream"]  # the note only
@@ -143,24 +174,28 @@ def test_a_big_display_is_capped_too(tmp_path):
 
 
 def test_updates_of_a_display_count_against_the_cap(tmp_path):
-    nb, _ = run(notebook(
-        "h = display('small', display_id=True)",
-        "for i in range(10):\n    h.update('z' * 300_000 + str(i))",
-    ), tmp_path)
+    nb, _ = run(
+        notebook(
+            "h = display('small', display_id=True)",
+            "for i in range(10):\n    h.update('z' * 300_000 + str(i))",
+        ),
+        tmp_path,
+    )
     assert kept_bytes(nb) < 2 * MB
     assert len(notes(nb)) == 1
 
 
 def test_cleared_output_gives_its_bytes_back(tmp_path):
-    nb, executor = run(notebook(
-        "from IPython.display import clear_output\n"
-        "for i in range(20):\n"
-        "    clear_output(wait=True)\n"
-        "    print(str(i) * 200_000)",
-        "for i in range(20):\n"
-        "    clear_output()\n"
-        "    print(str(i % 10) * 200_000)",
-    ), tmp_path)
+    nb, executor = run(
+        notebook(
+            "from IPython.display import clear_output\n"
+            "for i in range(20):\n"
+            "    clear_output(wait=True)\n"
+            "    print(str(i) * 200_000)",
+            "for i in range(20):\n    clear_output()\n    print(str(i % 10) * 200_000)",
+        ),
+        tmp_path,
+    )
     assert notes(nb) == []
     assert not executor.output_truncated
     assert stdout(nb.cells[0]) == "19" * 200_000 + "\n"
@@ -169,14 +204,17 @@ def test_cleared_output_gives_its_bytes_back(tmp_path):
 
 
 def test_failures_still_show_past_the_cap_so_grades_do_not_change(tmp_path):
-    nb, _ = run(notebook(
-        "print('x' * 3_000_000)",
-        "import sys\nprint('to stderr ' * 100_000, file=sys.stderr)",
-        "raise AssertionError('wrong answer ' * 100_000)",
-        "0.5",
-        "print('not graded', file=sys.stderr)",
-        graded=(1, 2, 3),
-    ), tmp_path)
+    nb, _ = run(
+        notebook(
+            "print('x' * 3_000_000)",
+            "import sys\nprint('to stderr ' * 100_000, file=sys.stderr)",
+            "raise AssertionError('wrong answer ' * 100_000)",
+            "0.5",
+            "print('not graded', file=sys.stderr)",
+            graded=(1, 2, 3),
+        ),
+        tmp_path,
+    )
     stderr = [o for o in nb.cells[1].outputs if o.output_type == "stream"]
     assert [o.name for o in stderr] == ["stderr"]
     assert len(stderr[0].text) <= 2000
@@ -189,8 +227,7 @@ def test_failures_still_show_past_the_cap_so_grades_do_not_change(tmp_path):
 
 
 def test_a_dead_kernel_finishes_the_notebook_instead_of_dropping_it(tmp_path):
-    nb, _ = run(notebook("print('before')", "import os\nos._exit(3)", "print('after')"),
-                tmp_path)
+    nb, _ = run(notebook("print('before')", "import os\nos._exit(3)", "print('after')"), tmp_path)
     assert stdout(nb.cells[0]) == "before\n"
     (error,) = nb.cells[1].outputs
     assert error.ename == "DeadKernelError"

@@ -40,8 +40,10 @@ def test_dev_set_sanity_losses(data, small_weights):
     assert abs(softmax_loss - np.log(10)) < 0.1, softmax_loss  # -log(0.1) = 2.303
 
 
-@pytest.mark.parametrize(("naive", "vectorized"), [(svm_loss_naive, svm_loss_vectorized),
-                                                   (softmax_loss_naive, softmax_loss_vectorized)])
+@pytest.mark.parametrize(
+    ("naive", "vectorized"),
+    [(svm_loss_naive, svm_loss_vectorized), (softmax_loss_naive, softmax_loss_vectorized)],
+)
 def test_naive_and_vectorized_agree_on_the_dev_set(data, small_weights, naive, vectorized):
     X, y = data["X_dev"], data["y_dev"]
     loss_naive, grad_naive = naive(small_weights, X, y, 5e-6)
@@ -56,8 +58,14 @@ def svms(data):
     trained = {}
     for seed in range(3):
         svm = LinearSVM()
-        history = svm.train(data["X_train"], data["y_train"], learning_rate=1e-7, reg=2.5e4,
-                            num_iters=1500, rng=seed)
+        history = svm.train(
+            data["X_train"],
+            data["y_train"],
+            learning_rate=1e-7,
+            reg=2.5e4,
+            num_iters=1500,
+            rng=seed,
+        )
         trained[seed] = svm, history
     return trained
 
@@ -76,8 +84,16 @@ def test_linear_svm_reaches_37_percent_on_validation(data, svms):
 
 def test_softmax_best_of_a_small_grid_reaches_35_percent(data):
     results, best_val, best = tune_linear_classifier(
-        Softmax, data["X_train"], data["y_train"], data["X_val"], data["y_val"],
-        learning_rates=[1e-7, 1e-6], regs=[1e3, 2.5e4], num_iters=1500, rng=0, progress=False,
+        Softmax,
+        data["X_train"],
+        data["y_train"],
+        data["X_val"],
+        data["y_val"],
+        learning_rates=[1e-7, 1e-6],
+        regs=[1e3, 2.5e4],
+        num_iters=1500,
+        rng=0,
+        progress=False,
     )
     assert len(results) == 4
     assert best_val >= 0.35, results

@@ -59,16 +59,18 @@ def test_weights_start_small_with_one_column_per_class():
     np.testing.assert_array_equal(model.W, expected)
 
 
-@pytest.mark.parametrize(("cls", "loss_fn"), [(LinearSVM, svm_loss_vectorized),
-                                          (Softmax, softmax_loss_vectorized)])
+@pytest.mark.parametrize(
+    ("cls", "loss_fn"), [(LinearSVM, svm_loss_vectorized), (Softmax, softmax_loss_vectorized)]
+)
 def test_one_step_is_a_gradient_step_on_a_minibatch_drawn_with_replacement(cls, loss_fn):
     X, y = blobs(1, num_train=50)
     model = cls()
     model.train(X, y, num_iters=0, rng=0)
     W0 = model.W.copy()
     rng = np.random.default_rng(5)
-    history = model.train(X, y, learning_rate=0.1, reg=0.01, num_iters=1, batch_size=80,
-                          rng=np.random.default_rng(5))
+    history = model.train(
+        X, y, learning_rate=0.1, reg=0.01, num_iters=1, batch_size=80, rng=np.random.default_rng(5)
+    )
     idx = rng.integers(50, size=80)  # more draws than examples: with replacement
     loss, grad = loss_fn(W0, X[idx], y[idx], 0.01)
     assert history == [loss]
@@ -88,7 +90,9 @@ def test_verbose_prints_every_100_iterations(capsys):
     LinearSVM().train(X, y, num_iters=250, verbose=True)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "iteration 0 / 250", "iteration 100 / 250", "iteration 200 / 250"
+        "iteration 0 / 250",
+        "iteration 100 / 250",
+        "iteration 200 / 250",
     ]
 
 

@@ -27,8 +27,9 @@ def klass(tmp_path):
 
 
 def files_of(attempt):
-    return sorted(p.relative_to(attempt.files).as_posix()
-                  for p in attempt.files.rglob("*") if p.is_file())
+    return sorted(
+        p.relative_to(attempt.files).as_posix() for p in attempt.files.rglob("*") if p.is_file()
+    )
 
 
 def by_id(download):
@@ -114,10 +115,13 @@ def test_missing_download_raises(tmp_path):
         lms.detect_format(tmp_path / "nowhere.zip")
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"fmt": "blackboard"}, "Expected a format among"),
-    ({"timezone": "Mars/Olympus"}, "IANA time zone"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fmt": "blackboard"}, "Expected a format among"),
+        ({"timezone": "Mars/Olympus"}, "IANA time zone"),
+    ],
+)
 def test_bad_arguments_raise_with_a_fix(tmp_path, klass, kwargs, message):
     fx.canvas_download(tmp_path / "c.zip", klass)
     with pytest.raises(ValueError, match=message):
@@ -135,15 +139,20 @@ def test_staging_must_be_empty(tmp_path, klass):
 # ---------------------------------------------------------------- names
 
 
-@pytest.mark.parametrize(("filename", "expected"), [
-    ("smithjohn_12345_67890_knn.ipynb", ("smithjohn", False, "12345", 67890, "knn.ipynb")),
-    ("smithjohn_LATE_12345_67890_knn-1.ipynb",
-     ("smithjohn", True, "12345", 67890, "knn-1.ipynb")),
-    ("obrienzoë_7_8_hw_1_2_final.ipynb", ("obrienzoë", False, "7", 8, "hw_1_2_final.ipynb")),
-    ("de_la_cruzana_3_4_x.py", ("de_la_cruzana", False, "3", 4, "x.py")),
-    ("LATE_anon_x1Y2z_99_svm.ipynb", ("", True, "anon_x1Y2z", 99, "svm.ipynb")),
-    ("_12_34_a.py", ("", False, "12", 34, "a.py")),
-])
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("smithjohn_12345_67890_knn.ipynb", ("smithjohn", False, "12345", 67890, "knn.ipynb")),
+        (
+            "smithjohn_LATE_12345_67890_knn-1.ipynb",
+            ("smithjohn", True, "12345", 67890, "knn-1.ipynb"),
+        ),
+        ("obrienzoë_7_8_hw_1_2_final.ipynb", ("obrienzoë", False, "7", 8, "hw_1_2_final.ipynb")),
+        ("de_la_cruzana_3_4_x.py", ("de_la_cruzana", False, "3", 4, "x.py")),
+        ("LATE_anon_x1Y2z_99_svm.ipynb", ("", True, "anon_x1Y2z", 99, "svm.ipynb")),
+        ("_12_34_a.py", ("", False, "12", 34, "a.py")),
+    ],
+)
 def test_parse_canvas(filename, expected):
     p = parse_canvas(filename)
     assert (p.name, p.late, p.user_id, p.attachment_id, p.original) == expected
@@ -162,12 +171,17 @@ def test_parse_moodle_both_layouts():
     assert parse_moodle("alice") is None
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("knn-1.ipynb", ("knn.ipynb", 1)), ("knn (2).ipynb", ("knn.ipynb", 2)),
-    ("two_layer_net-12.ipynb", ("two_layer_net.ipynb", 12)),
-    ("data-1.tar.gz", ("data.tar.gz", 1)), ("knn.ipynb", ("knn.ipynb", 0)),
-    ("cifar-10", ("cifar-10", 0)),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("knn-1.ipynb", ("knn.ipynb", 1)),
+        ("knn (2).ipynb", ("knn.ipynb", 2)),
+        ("two_layer_net-12.ipynb", ("two_layer_net.ipynb", 12)),
+        ("data-1.tar.gz", ("data.tar.gz", 1)),
+        ("knn.ipynb", ("knn.ipynb", 0)),
+        ("cifar-10", ("cifar-10", 0)),
+    ],
+)
 def test_resubmission_suffix(name, expected):
     assert resubmission_suffix(name) == expected
 
@@ -191,8 +205,9 @@ def test_canvas_ids_names_late_and_keys(tmp_path, klass):
             p = parse_canvas(name)
             last_ids[p.user_id] = max(last_ids.get(p.user_id, 0), p.attachment_id)
     assert {a.lms_id: int(a.key) for a in download.attempts} == last_ids
-    assert [a.files for a in download.attempts] == \
-        [tmp_path / "staging" / str(n) for n in range(1, 6)]
+    assert [a.files for a in download.attempts] == [
+        tmp_path / "staging" / str(n) for n in range(1, 6)
+    ]
     assert download.attempts[0].label == f"obrienzoë_LATE_{klass[0].canvas_id}"
 
 
@@ -202,7 +217,8 @@ def test_canvas_files_land_without_lms_names(tmp_path, klass):
     assert files_of(zoe) == [fx.SUBMIT_ZIP]
     assert (zoe.files / fx.SUBMIT_ZIP).read_bytes() == fx.submit_zip(klass[0].source)
     assert files_of(ann) == sorted(
-        [*NOTEBOOK_FILES, "cs231n_lib/classifiers/k_nearest_neighbor.py"])
+        [*NOTEBOOK_FILES, "cs231n_lib/classifiers/k_nearest_neighbor.py"]
+    )
     # the later upload (knn-1.ipynb) won, under the release's name
     nb = nbformat.read(ann.files / "knn.ipynb", as_version=4)
     assert nb.cells[-1].source == "resubmitted"
@@ -222,8 +238,10 @@ def test_canvas_has_no_times_unless_asked(tmp_path, klass):
     download = read(tmp_path, fx.canvas_download(tmp_path / "c.zip", klass))
     assert all(a.submitted_at is None and a.time_source == "" for a in download.attempts)
     notes = [p for p in download.problems if "carry no submission times" in p]
-    assert notes == ["Canvas downloads carry no submission times: late days cannot be "
-                     "computed; use --use-file-times to take the zip entries' times"]
+    assert notes == [
+        "Canvas downloads carry no submission times: late days cannot be "
+        "computed; use --use-file-times to take the zip entries' times"
+    ]
 
 
 @pytest.mark.parametrize("zone_name", ["UTC", "America/Los_Angeles", "Asia/Kolkata"])
@@ -242,21 +260,23 @@ def test_canvas_file_times_are_read_in_the_time_zone(tmp_path, klass, zone_name)
 def test_canvas_same_time_everywhere_is_flagged(tmp_path, klass):
     for s in klass:
         s.submitted_at = klass[0].submitted_at
-    download = read(tmp_path, fx.canvas_download(tmp_path / "c.zip", klass),
-                    use_file_times=True)
+    download = read(tmp_path, fx.canvas_download(tmp_path / "c.zip", klass), use_file_times=True)
     assert any("every file carries the same time" in p for p in download.problems)
 
 
 def test_canvas_odd_files(tmp_path, klass):
     archive = fx.canvas_download(tmp_path / "c.zip", klass[:1])
-    add_members(archive, {
-        "README.txt": b"not a submission",
-        "folder/inside.ipynb": b"{}",
-        "smithjohn_31009_text.html": b"<p>my answers</p>",
-        "LATE_anon_q1w2e_800001_svm.ipynb": b"{}",
-        "lonelee_31010_800002___init__.py": b"",
-        "lonelee_31010_800003_notes-2.txt": b"keep my name",
-    })
+    add_members(
+        archive,
+        {
+            "README.txt": b"not a submission",
+            "folder/inside.ipynb": b"{}",
+            "smithjohn_31009_text.html": b"<p>my answers</p>",
+            "LATE_anon_q1w2e_800001_svm.ipynb": b"{}",
+            "lonelee_31010_800002___init__.py": b"",
+            "lonelee_31010_800003_notes-2.txt": b"keep my name",
+        },
+    )
     download = read(tmp_path, archive)
     attempts = by_id(download)
     assert set(attempts) == {"31000", "31009", "anon_q1w2e", "31010"}
@@ -274,11 +294,14 @@ def test_canvas_odd_files(tmp_path, klass):
 
 def test_hostile_members_never_leave_staging(tmp_path, klass):
     archive = fx.canvas_download(tmp_path / "c.zip", klass[:1])
-    add_members(archive, {
-        "../escaped_1_2_evil.py": b"import os",
-        "/abs_1_3_evil.py": b"import os",
-        "linkme_31000_900001_knn.ipynb@": b"/etc/passwd",
-    })
+    add_members(
+        archive,
+        {
+            "../escaped_1_2_evil.py": b"import os",
+            "/abs_1_3_evil.py": b"import os",
+            "linkme_31000_900001_knn.ipynb@": b"/etc/passwd",
+        },
+    )
     download = read(tmp_path, archive)
     joined = " ".join(download.problems)
     assert "'../escaped_1_2_evil.py': a path outside the download" in joined
@@ -293,13 +316,13 @@ def test_hostile_members_never_leave_staging(tmp_path, klass):
 def test_canvas_with_roster_notes_strangers_and_absentees(tmp_path, klass):
     extra = fx.Student("Rosa", "Absent", klass[0].source, canvas_id=31099, moodle_id=1)
     roster = fx.canvas_roster(tmp_path / "grades.csv", [*klass[:4], extra])  # no Mia
-    download = read(tmp_path, fx.canvas_download(tmp_path / "c.zip", klass),
-                    roster=str(roster))
+    download = read(tmp_path, fx.canvas_download(tmp_path / "c.zip", klass), roster=str(roster))
     mia = by_id(download)["31004"]
     assert mia.problems == ["wongmia (id 31004) is not on the roster"]
     assert by_id(download)["31000"].problems == []
-    assert any("from 1 student(s) on the roster: Rosa Absent (31099)" in p
-               for p in download.problems)
+    assert any(
+        "from 1 student(s) on the roster: Rosa Absent (31099)" in p for p in download.problems
+    )
 
 
 # ---------------------------------------------------------------- Gradescope
@@ -321,8 +344,9 @@ def test_gradescope_submitters_times_and_groups(tmp_path, klass):
     assert files_of(zoe) == files_of(mia) == [fx.SUBMIT_ZIP]
     group = "a group submission of Zoë O'Brien, Mia Wong: the same files are graded for each member"
     assert zoe.problems == mia.problems == [group]
-    assert files_of(ann) == sorted([*NOTEBOOK_FILES,
-                                    "cs231n_lib/classifiers/k_nearest_neighbor.py"])
+    assert files_of(ann) == sorted(
+        [*NOTEBOOK_FILES, "cs231n_lib/classifiers/k_nearest_neighbor.py"]
+    )
     assert zoe.label == "submission_90000001"
     assert all(a.lms_late is None for a in download.attempts)
 
@@ -336,8 +360,10 @@ def test_gradescope_history(tmp_path, klass, with_files):
     if not with_files:
         (attempt,) = download.attempts
         assert attempt.submitted_at == ann.submitted_at
-        assert attempt.problems == ["2 earlier Gradescope submission(s) are in the history "
-                                    "but not in the export: only this one can be graded"]
+        assert attempt.problems == [
+            "2 earlier Gradescope submission(s) are in the history "
+            "but not in the export: only this one can be graded"
+        ]
         return
     attempts = download.attempts
     assert [a.lms_id for a in attempts] == ["S101"] * 3
@@ -360,17 +386,19 @@ def _rewrite_metadata(archive, text):
     return out
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (None, "the export has no submission_metadata.yml"),
-    ("submission_90000001: [unclosed\n  :x: {", "submission_metadata.yml is not readable"),
-    ("- just\n- a list\n", "is not a mapping of submission folders"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "the export has no submission_metadata.yml"),
+        ("submission_90000001: [unclosed\n  :x: {", "submission_metadata.yml is not readable"),
+        ("- just\n- a list\n", "is not a mapping of submission folders"),
+    ],
+)
 def test_gradescope_without_usable_metadata(tmp_path, klass, text, message):
     archive = fx.gradescope_download(tmp_path / "g.zip", klass[:2])
     download = read(tmp_path, _rewrite_metadata(archive, text), fmt="gradescope")
     assert any(message in p for p in download.problems)
-    assert [a.lms_id for a in download.attempts] == ["submission_90000001",
-                                                     "submission_90000002"]
+    assert [a.lms_id for a in download.attempts] == ["submission_90000001", "submission_90000002"]
     assert all("the student is unknown" in a.problems[0] for a in download.attempts)
     assert files_of(download.attempts[0]) == [fx.SUBMIT_ZIP]
 
@@ -398,8 +426,11 @@ submission_77:
     assert zoe.submitted_at == datetime(2026, 10, 14, 21, 0, 5, 123456, tzinfo=timezone.utc)
     assert unknown.lms_id == "submission_90000002"
     assert unknown.problems[0].startswith("submission_90000002 is not in submission_metadata")
-    assert any("submission_77 is in submission_metadata.yml but not in the export: nothing "
-               "to grade for Ghost" in p for p in download.problems)
+    assert any(
+        "submission_77 is in submission_metadata.yml but not in the export: nothing "
+        "to grade for Ghost" in p
+        for p in download.problems
+    )
 
 
 def test_gradescope_from_the_unzipped_folder(tmp_path, klass):
@@ -414,8 +445,7 @@ def test_gradescope_from_the_unzipped_folder(tmp_path, klass):
 
 @pytest.mark.parametrize(("folders", "old"), [(True, False), (True, True), (False, False)])
 def test_moodle_layouts(tmp_path, klass, folders, old):
-    archive = fx.moodle_download(tmp_path / "m.zip", klass, folders=folders,
-                                 old_folder_names=old)
+    archive = fx.moodle_download(tmp_path / "m.zip", klass, folders=folders, old_folder_names=old)
     download = read(tmp_path, archive)
     assert download.format == "moodle"
     assert [a.lms_id for a in download.attempts] == [str(s.moodle_id) for s in klass]
@@ -423,24 +453,28 @@ def test_moodle_layouts(tmp_path, klass, folders, old):
     assert [a.name for a in download.attempts][:2] == ["Zoë OBrien", "Ann Lee"]
     assert len(download.attempts[2].name) == 201
     ann = download.attempts[1]
-    assert files_of(ann) == sorted([*NOTEBOOK_FILES,
-                                    "cs231n_lib/classifiers/k_nearest_neighbor.py"])
-    assert nbformat.read(ann.files / "knn.ipynb", as_version=4).cells[-1].source == \
-        "resubmitted"
-    assert "knn.ipynb was handed in 2 times: kept knn (1).ipynb, left out knn.ipynb" in \
-        ann.problems
+    assert files_of(ann) == sorted(
+        [*NOTEBOOK_FILES, "cs231n_lib/classifiers/k_nearest_neighbor.py"]
+    )
+    assert nbformat.read(ann.files / "knn.ipynb", as_version=4).cells[-1].source == "resubmitted"
+    assert "knn.ipynb was handed in 2 times: kept knn (1).ipynb, left out knn.ipynb" in ann.problems
     assert files_of(download.attempts[0]) == [fx.SUBMIT_ZIP]
     assert all(a.submitted_at is None for a in download.attempts)
     assert any("pass Moodle's grading worksheet as the roster" in p for p in download.problems)
 
 
 def test_moodle_times_and_late_from_the_worksheet(tmp_path, klass):
-    absent = fx.Student("Rosa", "Absent", klass[0].source, canvas_id=1, moodle_id=7700999,
-                        email="rosa@example.edu")
+    absent = fx.Student(
+        "Rosa", "Absent", klass[0].source, canvas_id=1, moodle_id=7700999, email="rosa@example.edu"
+    )
     worksheet = fx.moodle_worksheet(tmp_path / "worksheet.csv", [*klass[:4], absent], ZURICH)
     roster = read_roster(worksheet, timezone="Europe/Zurich")
-    download = read(tmp_path, fx.moodle_download(tmp_path / "m.zip", klass), roster=roster,
-                    timezone="Europe/Zurich")
+    download = read(
+        tmp_path,
+        fx.moodle_download(tmp_path / "m.zip", klass),
+        roster=roster,
+        timezone="Europe/Zurich",
+    )
     attempts = download.attempts
     for attempt, student in zip(attempts[:4], klass[:4], strict=True):
         assert attempt.submitted_at == student.submitted_at  # the same instant
@@ -450,31 +484,41 @@ def test_moodle_times_and_late_from_the_worksheet(tmp_path, klass):
     assert [a.lms_late for a in attempts] == [True, False, False, False, None]
     mia = attempts[4]
     assert mia.submitted_at is None
-    assert mia.problems == ["not in the grading worksheet: time unknown",
-                            "Mia Wong (id 7700104) is not on the roster"]
+    assert mia.problems == [
+        "not in the grading worksheet: time unknown",
+        "Mia Wong (id 7700104) is not on the roster",
+    ]
     assert any("Rosa Absent (7700999)" in p for p in download.problems)
     assert not any("carry no submission times" in p for p in download.problems)
 
 
 def test_moodle_worksheet_read_in_the_wrong_zone_is_reread(tmp_path, klass):
     worksheet = fx.moodle_worksheet(tmp_path / "worksheet.csv", klass, ZURICH)
-    download = read(tmp_path, fx.moodle_download(tmp_path / "m.zip", klass),
-                    roster=worksheet, timezone="Europe/Zurich")
+    download = read(
+        tmp_path,
+        fx.moodle_download(tmp_path / "m.zip", klass),
+        roster=worksheet,
+        timezone="Europe/Zurich",
+    )
     assert [a.submitted_at for a in download.attempts] == [s.submitted_at for s in klass]
 
 
 def test_moodle_other_plugins_and_strays(tmp_path, klass):
     archive = fx.moodle_download(tmp_path / "m.zip", klass[:1])
-    add_members(archive, {
-        "Zoë OBrien_7700100_assignsubmission_onlinetext/onlinetext.html": b"<p>hi</p>",
-        "grades.csv": b"x",
-    })
+    add_members(
+        archive,
+        {
+            "Zoë OBrien_7700100_assignsubmission_onlinetext/onlinetext.html": b"<p>hi</p>",
+            "grades.csv": b"x",
+        },
+    )
     download = read(tmp_path, archive)
     (zoe,) = download.attempts
     assert zoe.problems == ["Moodle's assignsubmission_onlinetext part is not graded: left out"]
     assert files_of(zoe) == [fx.SUBMIT_ZIP]
-    assert any(p.startswith("skipped grades.csv: not a Moodle submission")
-               for p in download.problems)
+    assert any(
+        p.startswith("skipped grades.csv: not a Moodle submission") for p in download.problems
+    )
 
 
 # ---------------------------------------------------------------- folders
@@ -496,8 +540,9 @@ def test_folders_named_by_students(tmp_path, klass):
     assert zoe.label == "Zoë O'Brien/"
     assert mia.label == "Mia Wong.zip"
     assert "skipped notes.txt: a loose file" in " ".join(download.problems)
-    assert any(p.startswith("Folder downloads carry no submission times")
-               for p in download.problems)
+    assert any(
+        p.startswith("Folder downloads carry no submission times") for p in download.problems
+    )
 
 
 def test_folders_file_times_and_twins(tmp_path, klass):
@@ -546,20 +591,22 @@ def test_folder_symlinks_are_skipped(tmp_path, klass):
 def test_canvas_roster(tmp_path, klass):
     path = fx.canvas_roster(tmp_path / "grades.csv", klass)
     with open(path, "a", encoding="utf-8") as f:
-        f.write('\r\n"Nobody, Noid","","","","CS231n 001","",""\r\n'
-                f'"O\'Brien, Zoë","{klass[0].canvas_id}","","","CS231n 002","",""\r\n')
+        f.write(
+            '\r\n"Nobody, Noid","","","","CS231n 001","",""\r\n'
+            f'"O\'Brien, Zoë","{klass[0].canvas_id}","","","CS231n 002","",""\r\n'
+        )
     roster = read_roster(path)
     assert roster.format == "canvas"
     assert roster.columns[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     assert [s.lms_id for s in roster.students] == [str(s.canvas_id) for s in klass]
     zoe = roster.students[0]
     assert (zoe.name, zoe.first_name, zoe.last_name) == ("Zoë O'Brien", "Zoë", "O'Brien")
-    assert (zoe.sis_id, zoe.login_id, zoe.section) == ("S100", "student0@example.edu",
-                                                       "CS231n 001")
+    assert (zoe.sis_id, zoe.login_id, zoe.section) == ("S100", "student0@example.edu", "CS231n 001")
     assert zoe.extra == {"Assignment 1 (4321)": "", "Current Score": "0.00"}
     assert roster.problems == [
         "line 10: Nobody, Noid has no ID: left out",
-        "line 11: the id 31000 was already on line 3: this row is left out"]
+        "line 11: the id 31000 was already on line 3: this row is left out",
+    ]
     assert roster.find("S100") is zoe
     assert roster.find("99999") is None
 
@@ -584,7 +631,8 @@ def test_moodle_worksheet_roster(tmp_path, klass):
     text = path.read_text().replace("Participant 7700103", "Participant")
     text = text.replace(
         klass[1].submitted_at.astimezone(ZURICH).strftime("%A, %d %B %Y, %I:%M %p"),
-        "sometime, 11:07 PM")
+        "sometime, 11:07 PM",
+    )
     path.write_text(text)
     roster = read_roster(path, timezone="Europe/Zurich")
     assert roster.format == "moodle"
@@ -601,14 +649,27 @@ def test_moodle_worksheet_roster(tmp_path, klass):
     assert roster.problems[1].startswith("line 5: Jean-Luc D'Arcy has no participant number")
 
 
-@pytest.mark.parametrize(("text", "encoding", "ann"), [
-    ("id,name,email\n\n12,\"Lee, Ann\",ann@x.edu\n\n13,\"Zoë \"\"Zo\"\" O'Brien\",z@x.edu\n",
-     "utf-8-sig", "Lee, Ann"),
-    ("Student ID;Full Name;E-Mail\n12;Lee, Ann;ann@x.edu\n13;Zoë \"Zo\" O'Brien;z@x.edu\n",
-     "cp1252", "Lee, Ann"),
-    ("USERNAME\tFirst Name\tLast Name\tEmail\n12\tAnn\tLee\tann@x.edu\n"
-     "13\tZoë \"Zo\"\tO'Brien\tz@x.edu\n", "utf-16", "Ann Lee"),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding", "ann"),
+    [
+        (
+            'id,name,email\n\n12,"Lee, Ann",ann@x.edu\n\n13,"Zoë ""Zo"" O\'Brien",z@x.edu\n',
+            "utf-8-sig",
+            "Lee, Ann",
+        ),
+        (
+            'Student ID;Full Name;E-Mail\n12;Lee, Ann;ann@x.edu\n13;Zoë "Zo" O\'Brien;z@x.edu\n',
+            "cp1252",
+            "Lee, Ann",
+        ),
+        (
+            "USERNAME\tFirst Name\tLast Name\tEmail\n12\tAnn\tLee\tann@x.edu\n"
+            '13\tZoë "Zo"\tO\'Brien\tz@x.edu\n',
+            "utf-16",
+            "Ann Lee",
+        ),
+    ],
+)
 def test_plain_roster_is_liberal(tmp_path, text, encoding, ann):
     path = tmp_path / "roster.csv"
     path.write_bytes(text.encode(encoding))
@@ -616,9 +677,15 @@ def test_plain_roster_is_liberal(tmp_path, text, encoding, ann):
     assert roster.format == "plain"
     assert [s.lms_id for s in roster.students] == ["12", "13"]
     assert [s.email for s in roster.students] == ["ann@x.edu", "z@x.edu"]
-    assert [s.name for s in roster.students] == [ann, "Zoë \"Zo\" O'Brien"]
-    expected = ["roster.csv is not UTF-8: read as Windows-1252 (save it as 'CSV UTF-8' to "
-                "keep accented names right)"] if encoding == "cp1252" else []
+    assert [s.name for s in roster.students] == [ann, 'Zoë "Zo" O\'Brien']
+    expected = (
+        [
+            "roster.csv is not UTF-8: read as Windows-1252 (save it as 'CSV UTF-8' to "
+            "keep accented names right)"
+        ]
+        if encoding == "cp1252"
+        else []
+    )
     assert roster.problems == expected
 
 
@@ -627,9 +694,10 @@ def test_plain_roster_problems_and_email_ids(tmp_path):
     path.write_text("Email,Name\nann@x.edu,Ann\n,Nobody\nANN@x.edu,Ann again\n")
     roster = read_roster(path)
     assert [s.lms_id for s in roster.students] == ["ann@x.edu"]
-    assert roster.problems == ["line 3: Nobody has no id: left out",
-                               "line 4: the id ANN@x.edu was already on line 2: this row is "
-                               "left out"]
+    assert roster.problems == [
+        "line 3: Nobody has no id: left out",
+        "line 4: the id ANN@x.edu was already on line 2: this row is left out",
+    ]
 
 
 def test_roster_that_fits_nothing_raises(tmp_path, klass):

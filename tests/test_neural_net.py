@@ -38,8 +38,9 @@ def test_scores_and_loss_match_the_definition(seed):
     net, X, y = toy_problem(seed)
     scores = net.loss(X)
     hidden = np.maximum(0, X @ net.params["W1"] + net.params["b1"])
-    np.testing.assert_allclose(scores, hidden @ net.params["W2"] + net.params["b2"],
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        scores, hidden @ net.params["W2"] + net.params["b2"], rtol=1e-12, atol=1e-12
+    )
     for reg in (0.0, 0.05, 1.0):
         loss, _ = net.loss(X, y, reg=reg)
         assert loss == pytest.approx(plain_loss(net.params, X, y, reg), rel=1e-12)
@@ -53,8 +54,7 @@ def test_every_gradient_matches_the_numerical_one(seed, reg):
     _, grads = net.loss(X, y, reg=reg)
     assert set(grads) == set(net.params)
     for name, param in net.params.items():
-        numerical = eval_numerical_gradient(lambda _, name=name: net.loss(X, y, reg=reg)[0],
-                                            param)
+        numerical = eval_numerical_gradient(lambda _, name=name: net.loss(X, y, reg=reg)[0], param)
         assert grads[name].shape == param.shape
         # Centred differences are exact up to about 1e-7 here (rounding and curvature);
         # a step across the kink would be off by 1e-3 or more.
@@ -88,8 +88,9 @@ def test_momentum_accumulates_steps_in_a_consistent_direction():
         steps.append(float(new_w[0] - w[0]))
         w = new_w
     np.testing.assert_allclose(steps, [-0.1, -0.15, -0.175])
-    np.testing.assert_allclose(sgd_momentum(w, np.ones(1), np.zeros(1), 0.1, 0.0)[0],
-                               sgd(w, np.ones(1), 0.1))
+    np.testing.assert_allclose(
+        sgd_momentum(w, np.ones(1), np.zeros(1), 0.1, 0.0)[0], sgd(w, np.ones(1), 0.1)
+    )
 
 
 def separable_data(seed, N=300, D=4, C=3):
@@ -104,8 +105,18 @@ def separable_data(seed, N=300, D=4, C=3):
 def test_training_fits_a_simple_problem_and_records_its_history(momentum):
     X, y = separable_data(0)
     net = TwoLayerNet(4, 20, 3, std=0.1, rng=0)
-    history = net.train(X[:200], y[:200], X[200:], y[200:], learning_rate=0.05, reg=1e-4,
-                        num_iters=200, batch_size=50, momentum=momentum, rng=0)
+    history = net.train(
+        X[:200],
+        y[:200],
+        X[200:],
+        y[200:],
+        learning_rate=0.05,
+        reg=1e-4,
+        num_iters=200,
+        batch_size=50,
+        momentum=momentum,
+        rng=0,
+    )
     assert len(history["loss_history"]) == 200
     assert len(history["train_acc_history"]) == len(history["val_acc_history"]) == 50
     assert history["loss_history"][-1] < 0.3 * history["loss_history"][0]
@@ -118,8 +129,11 @@ def test_training_is_reproducible_and_seeded():
     runs = []
     for rng in (3, 3, 4):
         net = TwoLayerNet(4, 10, 3, std=0.1, rng=0)
-        runs.append(net.train(X, y, learning_rate=0.05, num_iters=30, batch_size=20,
-                              rng=rng)["loss_history"])
+        runs.append(
+            net.train(X, y, learning_rate=0.05, num_iters=30, batch_size=20, rng=rng)[
+                "loss_history"
+            ]
+        )
     assert runs[0] == runs[1]
     assert runs[0] != runs[2]
 
@@ -132,8 +146,16 @@ def test_learning_rate_decays_after_every_epoch():
         net = TwoLayerNet(4, 6, 3, std=0.1, rng=0)
         before = net.params["b2"].copy()
         # A huge reg makes the steps of b2 differ, but b2 has no penalty: compare epochs.
-        history = net.train(X, y, learning_rate=1e-3, learning_rate_decay=decay, reg=0.0,
-                            num_iters=8, batch_size=10, rng=0)
+        history = net.train(
+            X,
+            y,
+            learning_rate=1e-3,
+            learning_rate_decay=decay,
+            reg=0.0,
+            num_iters=8,
+            batch_size=10,
+            rng=0,
+        )
         moves[decay] = (net.params["b2"] - before, history)
     # 40 examples, batches of 10: 4 iterations per epoch, so 2 epochs ran.
     assert len(moves[0.5][1]["train_acc_history"]) == 2
@@ -153,34 +175,47 @@ def test_a_diverging_learning_rate_stops_with_a_message_naming_it():
     assert any(not np.array_equal(before[k], net.params[k]) for k in before)
 
 
-@pytest.mark.parametrize(("make", "error", "message"), [
-    (lambda: TwoLayerNet(10, 4.0, 3, std=0.1), TypeError, "int(4.0)"),
-    (lambda: TwoLayerNet(10, 0, 3, std=0.1), ValueError, "hidden_size >= 1"),
-    (lambda: TwoLayerNet(10, "100", 3, std=0.1), TypeError, "positive int"),
-    (lambda: TwoLayerNet(10, True, 3, std=0.1), TypeError, "positive int"),
-    (lambda: TwoLayerNet(10, 5, 3, std=-1.0), ValueError, "std > 0"),
-])
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: TwoLayerNet(10, 4.0, 3, std=0.1), TypeError, "int(4.0)"),
+        (lambda: TwoLayerNet(10, 0, 3, std=0.1), ValueError, "hidden_size >= 1"),
+        (lambda: TwoLayerNet(10, "100", 3, std=0.1), TypeError, "positive int"),
+        (lambda: TwoLayerNet(10, True, 3, std=0.1), TypeError, "positive int"),
+        (lambda: TwoLayerNet(10, 5, 3, std=-1.0), ValueError, "std > 0"),
+    ],
+)
 def test_bad_construction_says_how_to_fix_it(make, error, message):
     with pytest.raises(error, match=None) as info:
         make()
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda net: net.loss(np.ones((2, 6))), "D=5 columns, the input_size of this net, got shape "
-                                            "(2, 6). Load the data without the bias column"),
-    (lambda net: net.loss(np.ones((2, 5)), np.array([0, 3])), "0 <= y < C = 3"),
-    (lambda net: net.loss(np.ones((2, 5)), np.array([0])), "shape (2,)"),
-    (lambda net: net.loss(np.ones(5)), "reshape(1, -1)"),
-    (lambda net: net.train(np.ones((4, 5)), np.zeros(4, int), np.ones((2, 5))), "or neither"),
-    (lambda net: net.train(np.ones((4, 5)), np.zeros(4, int), learning_rate=0),
-     "learning_rate > 0"),
-    (lambda net: net.train(np.ones((4, 5)), np.array([0, 1, 2, 7])), "got a label 7"),
-    (lambda net: sgd_momentum(np.ones(3), np.ones(3), np.ones(3), 0.1, momentum=1.0),
-     "0 <= momentum < 1"),
-    (lambda net: sgd_momentum(np.ones(3), np.ones(3), np.ones(2), 0.1), "np.zeros_like(w)"),
-    (lambda net: sgd(np.ones(3), np.ones((3, 1)), 0.1), "dw of the shape of w (3,)"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda net: net.loss(np.ones((2, 6))),
+            "D=5 columns, the input_size of this net, got shape "
+            "(2, 6). Load the data without the bias column",
+        ),
+        (lambda net: net.loss(np.ones((2, 5)), np.array([0, 3])), "0 <= y < C = 3"),
+        (lambda net: net.loss(np.ones((2, 5)), np.array([0])), "shape (2,)"),
+        (lambda net: net.loss(np.ones(5)), "reshape(1, -1)"),
+        (lambda net: net.train(np.ones((4, 5)), np.zeros(4, int), np.ones((2, 5))), "or neither"),
+        (
+            lambda net: net.train(np.ones((4, 5)), np.zeros(4, int), learning_rate=0),
+            "learning_rate > 0",
+        ),
+        (lambda net: net.train(np.ones((4, 5)), np.array([0, 1, 2, 7])), "got a label 7"),
+        (
+            lambda net: sgd_momentum(np.ones(3), np.ones(3), np.ones(3), 0.1, momentum=1.0),
+            "0 <= momentum < 1",
+        ),
+        (lambda net: sgd_momentum(np.ones(3), np.ones(3), np.ones(2), 0.1), "np.zeros_like(w)"),
+        (lambda net: sgd(np.ones(3), np.ones((3, 1)), 0.1), "dw of the shape of w (3,)"),
+    ],
+)
 def test_bad_input_gets_a_teaching_error(call, message):
     net = TwoLayerNet(5, 4, 3, std=0.1)
     with pytest.raises((ValueError, TypeError)) as info:

@@ -16,8 +16,10 @@ from grading.regions import cell_source
 from grading.samples import all_parts, graded_cells
 
 SOURCES = REPO / "notebooks"
-GRADE_ID = re.compile(r"^(knn|svm|softmax|two_layer_net|features)-(config|answer|test|written)"
-                      r"-[a-z0-9-]+$|^(knn|svm|softmax|two_layer_net|features)-config$")
+GRADE_ID = re.compile(
+    r"^(knn|svm|softmax|two_layer_net|features)-(config|answer|test|written)"
+    r"-[a-z0-9-]+$|^(knn|svm|softmax|two_layer_net|features)-config$"
+)
 
 
 def cells(name):
@@ -67,12 +69,12 @@ def test_setup_cell_is_the_same_in_every_notebook():
     assert "FOLDERNAME = None" in setups["knn"]
 
 
-FAKE_DRIVE = '''
+FAKE_DRIVE = """
 import os
 def mount(path):
     with open(os.environ["FAKE_MOUNT_LOG"], "a") as f:
         f.write(path + "\\n")
-'''
+"""
 
 
 @pytest.fixture
@@ -86,10 +88,12 @@ def colab(tmp_path):
     folder = tmp_path / "content" / "drive" / "MyDrive" / "cs231n" / "assignment1"
     folder.mkdir(parents=True)
     # A stand-in get_datasets.sh: logs each run and creates the data folder.
-    (folder / "get_datasets.sh").write_text(textwrap.dedent("""\
+    (folder / "get_datasets.sh").write_text(
+        textwrap.dedent("""\
         echo run >> datasets.log
         mkdir -p datasets/cifar-10-batches-py
-    """))
+    """)
+    )
     return tmp_path, fake, folder
 
 
@@ -98,10 +102,14 @@ def run_setup(tmp_path, fake, foldername):
     code = code.replace('"/content/drive"', repr(str(tmp_path / "content" / "drive")))
     code = code.replace("FOLDERNAME = None", f"FOLDERNAME = {foldername!r}")
     code += "\nprint(os.getcwd()); print(sys.path[0])\n"
-    env = {"PYTHONPATH": str(fake), "FAKE_MOUNT_LOG": str(tmp_path / "mounts.log"),
-           "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True)
+    env = {
+        "PYTHONPATH": str(fake),
+        "FAKE_MOUNT_LOG": str(tmp_path / "mounts.log"),
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
 
 
 def test_colab_branch_mounts_changes_folder_and_fetches_data_once(colab):
@@ -111,7 +119,8 @@ def test_colab_branch_mounts_changes_folder_and_fetches_data_once(colab):
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [str(folder), str(folder)]
     assert (tmp_path / "mounts.log").read_text().splitlines() == [
-        str(tmp_path / "content" / "drive")] * 2
+        str(tmp_path / "content" / "drive")
+    ] * 2
     assert (folder / "datasets.log").read_text() == "run\n"
 
 
@@ -132,8 +141,9 @@ def test_colab_branch_with_a_wrong_folder_says_so(colab):
 
 def test_setup_cell_does_nothing_locally(tmp_path):
     code = source(cells("knn")[1]) + "\nprint(os.getcwd())\n"
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == str(tmp_path)
 
 
@@ -143,8 +153,9 @@ def test_notebook_runs_cleanly_in_grading_mode(name, cifar_root, tmp_path, monke
     # The ungraded extension of features.ipynb is skipped in grading mode unless asked
     # for; ask, so that it is tested (at its small grading-mode sizes).
     monkeypatch.setenv("CS231N_RUN_EXTENSION", "1")
-    _, problems = run_notebook(SOURCES / f"{name}.ipynb", tmp_path, grading=True,
-                                     data_dir=cifar_root)
+    _, problems = run_notebook(
+        SOURCES / f"{name}.ipynb", tmp_path, grading=True, data_dir=cifar_root
+    )
     assert problems == []
     if name == "features":
         text = (tmp_path / "features.ipynb").read_text()
@@ -168,17 +179,23 @@ def withheld_root(cifar_root, tmp_path_factory):
 
 @pytest.mark.cifar
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_cleanly_with_the_test_labels_withheld(name, withheld_root, tmp_path,
-                                                            monkeypatch):
+def test_notebook_runs_cleanly_with_the_test_labels_withheld(
+    name, withheld_root, tmp_path, monkeypatch
+):
     from cs231n_lib.data import WITHHELD_NOTE
 
     monkeypatch.setenv("CS231N_RUN_EXTENSION", "1")
-    _, problems = run_notebook(SOURCES / f"{name}.ipynb", tmp_path, grading=True,
-                               data_dir=withheld_root)
+    _, problems = run_notebook(
+        SOURCES / f"{name}.ipynb", tmp_path, grading=True, data_dir=withheld_root
+    )
     assert problems == []
-    lines = [line for cell in notebook_cells(tmp_path / f"{name}.ipynb")
-             for out in cell.get("outputs", []) if out.get("output_type") == "stream"
-             for line in "".join(out["text"]).splitlines()]
+    lines = [
+        line
+        for cell in notebook_cells(tmp_path / f"{name}.ipynb")
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream"
+        for line in "".join(out["text"]).splitlines()
+    ]
     assert sum(WITHHELD_NOTE in line for line in lines) == WITHHELD_NOTES[name], lines
     accuracies = [line for line in lines if re.search(r"(?i)test.*accuracy.*\d", line)]
     assert accuracies == [], "a test accuracy computed on the withheld (-1) labels"

@@ -14,13 +14,18 @@ import pytest
 from grading import isolation, judge, probe, wire
 from grading.coursedir import REPO
 
-KNN_CELLS = {"knn-test-two-loops": 3, "knn-test-one-loop": 2, "knn-test-no-loops": 3,
-             "knn-test-predict-labels": 3}
+KNN_CELLS = {
+    "knn-test-two-loops": 3,
+    "knn-test-one-loop": 2,
+    "knn-test-no-loops": 3,
+    "knn-test-predict-labels": 3,
+}
 TIMEOUT = 8
 
 pytestmark = pytest.mark.skipif(
     isolation.available() is not None and not os.environ.get("CI"),
-    reason=f"no sandbox here: {isolation.available()}")
+    reason=f"no sandbox here: {isolation.available()}",
+)
 
 
 def _package(tmp_path, replace=None, append=""):
@@ -39,8 +44,7 @@ def _package(tmp_path, replace=None, append=""):
 
 def _verdicts(tmp_path, package, refs):
     start = time.perf_counter()
-    results = judge.run_probes(package, tmp_path / "probe", None, list(KNN_CELLS),
-                               timeout=TIMEOUT)
+    results = judge.run_probes(package, tmp_path / "probe", None, list(KNN_CELLS), timeout=TIMEOUT)
     verdicts = judge.judge_cells(KNN_CELLS, results, refs, {}, None)
     return verdicts, time.perf_counter() - start
 
@@ -58,9 +62,13 @@ def test_the_instructors_package_passes_in_the_sandbox(tmp_path, refs):
 
 
 def test_a_check_that_never_returns_costs_only_its_cell(tmp_path, refs):
-    package = _package(tmp_path, replace=(
-        "def compute_distances_one_loop(self, X):\n",
-        "def compute_distances_one_loop(self, X):\n        while True:\n            pass\n"))
+    package = _package(
+        tmp_path,
+        replace=(
+            "def compute_distances_one_loop(self, X):\n",
+            "def compute_distances_one_loop(self, X):\n        while True:\n            pass\n",
+        ),
+    )
     verdicts, seconds = _verdicts(tmp_path, package, refs)
     assert not verdicts["knn-test-one-loop"].passed
     assert "did not finish" in verdicts["knn-test-one-loop"].problems[0]
@@ -69,9 +77,13 @@ def test_a_check_that_never_returns_costs_only_its_cell(tmp_path, refs):
 
 
 def test_a_check_that_kills_the_process_costs_only_its_cell(tmp_path, refs):
-    package = _package(tmp_path, replace=(
-        "def compute_distances_two_loops(self, X):\n",
-        "def compute_distances_two_loops(self, X):\n        import os\n        os._exit(3)\n"))
+    package = _package(
+        tmp_path,
+        replace=(
+            "def compute_distances_two_loops(self, X):\n",
+            "def compute_distances_two_loops(self, X):\n        import os\n        os._exit(3)\n",
+        ),
+    )
     verdicts, _ = _verdicts(tmp_path, package, refs)
     assert not verdicts["knn-test-two-loops"].passed
     assert all(verdicts[g].passed for g in KNN_CELLS if g != "knn-test-two-loops")
@@ -97,8 +109,7 @@ raise RuntimeError(f"grading modules: {{[m for m in _seen if m.startswith('gradi
 
 
 def test_student_code_runs_beside_no_check_code_and_no_reference(tmp_path, refs):
-    spy = SPY.format(refs=str(refs), grading=str(REPO / "grading"),
-                     readme=str(REPO / "README.md"))
+    spy = SPY.format(refs=str(refs), grading=str(REPO / "grading"), readme=str(REPO / "README.md"))
     verdicts, _ = _verdicts(tmp_path, _package(tmp_path, append=spy), refs)
     problem = verdicts["knn-test-two-loops"].problems[0]
     assert "grading modules: []; paths: []; checks: 0" in problem, problem[:300]
@@ -107,10 +118,12 @@ def test_student_code_runs_beside_no_check_code_and_no_reference(tmp_path, refs)
 
 def test_forged_answers_are_refused_without_harm(tmp_path, refs):
     # Student code owns its end of the channel: it writes a frame claiming huge arrays.
-    forge = ("\ndef _forge(self, X):\n    import os, struct\n"
-             "    os.write(4, struct.pack('>QQ', 10, 2**40) + b'{\"ok\": 1}')\n"
-             "    import time; time.sleep(30)\n"
-             "KNearestNeighbor.compute_distances_no_loops = _forge\n")
+    forge = (
+        "\ndef _forge(self, X):\n    import os, struct\n"
+        "    os.write(4, struct.pack('>QQ', 10, 2**40) + b'{\"ok\": 1}')\n"
+        "    import time; time.sleep(30)\n"
+        "KNearestNeighbor.compute_distances_no_loops = _forge\n"
+    )
     verdicts, seconds = _verdicts(tmp_path, _package(tmp_path, append=forge), refs)
     assert not verdicts["knn-test-no-loops"].passed
     assert "broke the rules" in verdicts["knn-test-no-loops"].problems[0]
@@ -119,14 +132,17 @@ def test_forged_answers_are_refused_without_harm(tmp_path, refs):
     assert seconds < TIMEOUT + 20  # refused at once, not waited for
 
 
-@pytest.mark.parametrize(("header", "blob", "match"), [
-    (b'{"a": [0, 8, "|O8", [1]]}', b"\0" * 8, "numbers only"),
-    (b'{"a": [0, 800, "<f8", [10]]}', b"\0" * 80, "does not match"),
-    (b"[" * 5000 + b"]" * 5000, b"", "unreadable|too deep"),
-    (b'{"d": [[{"l": []}, 1]]}', b"", "not hashable"),
-    (b'"' + b"x" * 20000 + b'"', b"", "characters"),
-    (b'{"h": 1}', b"", "malformed handle"),
-])
+@pytest.mark.parametrize(
+    ("header", "blob", "match"),
+    [
+        (b'{"a": [0, 8, "|O8", [1]]}', b"\0" * 8, "numbers only"),
+        (b'{"a": [0, 800, "<f8", [10]]}', b"\0" * 80, "does not match"),
+        (b"[" * 5000 + b"]" * 5000, b"", "unreadable|too deep"),
+        (b'{"d": [[{"l": []}, 1]]}', b"", "not hashable"),
+        (b'"' + b"x" * 20000 + b'"', b"", "characters"),
+        (b'{"h": 1}', b"", "malformed handle"),
+    ],
+)
 def test_the_wire_refuses_malformed_values(header, blob, match):
     def resolve(form):
         raise wire.WireError("a malformed handle")
@@ -136,11 +152,14 @@ def test_the_wire_refuses_malformed_values(header, blob, match):
 
 
 def test_the_wire_round_trips_plain_values():
-    value = {"a": [1, 2.5, float("nan"), None, True, "é"], (1, 2): np.arange(6).reshape(2, 3),
-             "s": np.float32(1.5)}
+    value = {
+        "a": [1, 2.5, float("nan"), None, True, "é"],
+        (1, 2): np.arange(6).reshape(2, 3),
+        "s": np.float32(1.5),
+    }
     data = wire.frame(value, lambda obj: (_ for _ in ()).throw(TypeError))
     sizes = wire.FRAME.unpack(data[:16])
-    back = wire.decode(data[16:16 + sizes[0]], data[16 + sizes[0]:], None)
+    back = wire.decode(data[16 : 16 + sizes[0]], data[16 + sizes[0] :], None)
     assert back["a"][:2] == [1, 2.5]
     assert np.isnan(back["a"][2])
     assert back["a"][3:] == [None, True, "é"]

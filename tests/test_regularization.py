@@ -23,8 +23,7 @@ def test_penalty_is_reg_times_sum_of_squares(seed, order):
     np.testing.assert_array_equal(grad, 5.0 * W)
     assert grad.flags.f_contiguous == (order == "F")
     assert isinstance(penalty, float)
-    error = grad_check_sparse(lambda w: l2_penalty(w, 2.5)[0], W, grad, rng=seed,
-                              verbose=False)
+    error = grad_check_sparse(lambda w: l2_penalty(w, 2.5)[0], W, grad, rng=seed, verbose=False)
     assert error < 1e-8
 
 
@@ -71,8 +70,9 @@ def test_l1_subgradient_is_checked_away_from_the_kinks():
     W = weights_with_zeros(4)
     W[W == 0] = 0.5  # the numerical gradient is only meaningful away from 0
     _, grad = l1_penalty(W, 2.0)
-    error = grad_check_sparse(lambda w: l1_penalty(w, 2.0)[0], W, grad, num_checks=20,
-                              rng=0, verbose=False)
+    error = grad_check_sparse(
+        lambda w: l1_penalty(w, 2.0)[0], W, grad, num_checks=20, rng=0, verbose=False
+    )
     assert error < 1e-8
 
 
@@ -84,8 +84,9 @@ def test_elastic_net_is_the_sum_of_l2_and_l1(beta):
     np.testing.assert_allclose(grad, 1.5 * (2 * beta * W + np.sign(W)), rtol=1e-14)
     W[W == 0] = -0.25
     _, grad = elastic_net_penalty(W, 1.5, beta)
-    error = grad_check_sparse(lambda w: elastic_net_penalty(w, 1.5, beta)[0], W, grad,
-                              num_checks=20, rng=1, verbose=False)
+    error = grad_check_sparse(
+        lambda w: elastic_net_penalty(w, 1.5, beta)[0], W, grad, num_checks=20, rng=1, verbose=False
+    )
     assert error < 1e-8
 
 
@@ -97,8 +98,11 @@ def test_elastic_net_with_beta_zero_is_l1():
 @pytest.mark.parametrize("regularizer", REGULARIZERS)
 def test_regularization_penalty_dispatches(regularizer):
     W = weights_with_zeros(3)
-    direct = {"l2": l2_penalty(W, 0.2), "l1": l1_penalty(W, 0.2),
-              "elastic_net": elastic_net_penalty(W, 0.2, 3.0)}[regularizer]
+    direct = {
+        "l2": l2_penalty(W, 0.2),
+        "l1": l1_penalty(W, 0.2),
+        "elastic_net": elastic_net_penalty(W, 0.2, 3.0),
+    }[regularizer]
     penalty, grad = regularization_penalty(W, 0.2, regularizer, beta=3.0)
     assert penalty == direct[0]
     np.testing.assert_array_equal(grad, direct[1])
@@ -112,10 +116,14 @@ def test_l1_keeps_float32():
 
 @pytest.mark.parametrize(
     ("regularizer", "beta", "message"),
-    [("L1", 1.0, "lower case: 'l1'"), ("elastic-net", 1.0, "'elastic_net'"),
-     ("l3", 1.0, "one of 'l2', 'l1', 'elastic_net', got 'l3'"),
-     (None, 1.0, "got None"), ("elastic_net", -1.0, "beta >= 0"),
-     ("elastic_net", float("nan"), "beta >= 0")],
+    [
+        ("L1", 1.0, "lower case: 'l1'"),
+        ("elastic-net", 1.0, "'elastic_net'"),
+        ("l3", 1.0, "one of 'l2', 'l1', 'elastic_net', got 'l3'"),
+        (None, 1.0, "got None"),
+        ("elastic_net", -1.0, "beta >= 0"),
+        ("elastic_net", float("nan"), "beta >= 0"),
+    ],
 )
 def test_bad_choices_say_what_is_expected(regularizer, beta, message):
     with pytest.raises(ValueError, match=message):

@@ -38,16 +38,23 @@ def test_leak_check_catches_a_package_and_a_notebook_solution_line(tmp_path):
     with open(release / "cs231n_lib" / "data.py", "a") as f:
         f.write(f"\n# {secret}\n")  # even inside a comment, a longer line
     public = leaks.public_lines()
-    answers = [line for line, origin in leaks.secrets()
-               if origin.startswith("knn.ipynb cell knn-answer-") and line not in public]
+    answers = [
+        line
+        for line, origin in leaks.secrets()
+        if origin.startswith("knn.ipynb cell knn-answer-") and line not in public
+    ]
     nb = json.loads((release / "knn.ipynb").read_text())
     nb["cells"][-1]["source"] = max(answers, key=len)
     (release / "knn.ipynb").write_text(json.dumps(nb))
     found = leaks.find_leaks(release)
     assert {where.split(":")[0].split(" ")[0] for where, _, _ in found} == {
-        "cs231n_lib/data.py", "knn.ipynb"}
-    assert any(line == secret and origin == "cs231n_lib/classifiers/linear_svm.py"
-               for _, line, origin in found)
+        "cs231n_lib/data.py",
+        "knn.ipynb",
+    }
+    assert any(
+        line == secret and origin == "cs231n_lib/classifiers/linear_svm.py"
+        for _, line, origin in found
+    )
 
 
 def test_release_has_no_markers_and_its_notebooks_no_outputs():
@@ -75,14 +82,17 @@ def test_release_package_imports_and_every_stub_names_its_function():
         "    except NotImplementedError as e:\n"
         "        print(e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=RELEASE, capture_output=True,
-                         text=True, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=RELEASE, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert out == [
         f"{name}: write the code for the TODO above, in cs231n_lib/classifiers/{module}.py."
-        for name, module in (("svm_loss_naive", "linear_svm"),
-                             ("svm_loss_vectorized", "linear_svm"),
-                             ("softmax_loss_naive", "softmax"),
-                             ("softmax_loss_vectorized", "softmax"))
+        for name, module in (
+            ("svm_loss_naive", "linear_svm"),
+            ("svm_loss_vectorized", "linear_svm"),
+            ("softmax_loss_naive", "softmax"),
+            ("softmax_loss_vectorized", "softmax"),
+        )
     ]
 
 
@@ -104,13 +114,18 @@ def test_release_refuses_a_hidden_test_in_a_notebook(tmp_path):
 
     (tmp_path / "notebooks").mkdir()
     for name in NOTEBOOKS:
-        shutil.copyfile(REPO / "notebooks" / f"{name}.ipynb",
-                        tmp_path / "notebooks" / f"{name}.ipynb")
+        shutil.copyfile(
+            REPO / "notebooks" / f"{name}.ipynb", tmp_path / "notebooks" / f"{name}.ipynb"
+        )
     refuse_hidden_tests(tmp_path)  # the sources have none
     knn = tmp_path / "notebooks" / "knn.ipynb"
-    knn.write_text(knn.read_text().replace(
-        '"print(\\"compute_distances_two_loops',
-        '"### BEGIN HIDDEN TESTS\\n",\n    "assert True\\n",\n    "### END HIDDEN TESTS\\n",\n'
-        '    "print(\\"compute_distances_two_loops', 1))
+    knn.write_text(
+        knn.read_text().replace(
+            '"print(\\"compute_distances_two_loops',
+            '"### BEGIN HIDDEN TESTS\\n",\n    "assert True\\n",\n    "### END HIDDEN TESTS\\n",\n'
+            '    "print(\\"compute_distances_two_loops',
+            1,
+        )
+    )
     with pytest.raises(ValueError, match=r"notebooks/knn\.ipynb .*grading/checks\.py"):
         refuse_hidden_tests(tmp_path)

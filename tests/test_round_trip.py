@@ -59,8 +59,13 @@ COMMAND_TIMEOUT = 900
 
 def grading(*args, check=True):
     """Run ``python -m grading ARGS`` from the project root; the finished process."""
-    result = subprocess.run([sys.executable, "-m", "grading", *map(str, args)], cwd=REPO,
-                            capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, "-m", "grading", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+    )
     if check:
         assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout}\n{result.stderr}"
     return result
@@ -68,8 +73,9 @@ def grading(*args, check=True):
 
 def autograde(course, data_dir, *options):
     """``autograde COURSE`` two at a time, as CI's two cores allow; what it printed."""
-    return grading("autograde", course, "--jobs", 2, "--data-dir", data_dir,
-                   "--no-progress", *options).stdout
+    return grading(
+        "autograde", course, "--jobs", 2, "--data-dir", data_dir, "--no-progress", *options
+    ).stdout
 
 
 def log_lines(course):
@@ -98,8 +104,14 @@ def student_ids(course):
 
 
 # Every course folder of this module: its LMS format.
-COURSES = {"canvas": "canvas", "gradescope": "gradescope", "moodle": "moodle",
-           "folders": "folders", "incremental": "canvas", "killed": "folders"}
+COURSES = {
+    "canvas": "canvas",
+    "gradescope": "gradescope",
+    "moodle": "moodle",
+    "folders": "folders",
+    "incremental": "canvas",
+    "killed": "folders",
+}
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +123,16 @@ def new_courses(tmp_path_factory):
     root = tmp_path_factory.mktemp("courses")
 
     def init(name):
-        grading("init", root / name, "--due", DUE.strftime("%Y-%m-%dT%H:%M"), "--timezone",
-                TIMEZONE, "--lms", COURSES[name])
+        grading(
+            "init",
+            root / name,
+            "--due",
+            DUE.strftime("%Y-%m-%dT%H:%M"),
+            "--timezone",
+            TIMEZONE,
+            "--lms",
+            COURSES[name],
+        )
         return name, root / name
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -135,10 +155,13 @@ def knn_only(dest, done, note=None):
 def sources(tmp_path_factory):
     """The students' assignment folders: knn complete, untouched, and complete again."""
     root = tmp_path_factory.mktemp("sources")
-    return {"complete": knn_only(root / "complete", all_parts()),
-            "untouched": knn_only(root / "untouched", ()),
-            "resubmitted": knn_only(root / "resubmitted", all_parts(),
-                                    note="Resubmitted: the answers above, reworded.")}
+    return {
+        "complete": knn_only(root / "complete", all_parts()),
+        "untouched": knn_only(root / "untouched", ()),
+        "resubmitted": knn_only(
+            root / "resubmitted", all_parts(), note="Resubmitted: the answers above, reworded."
+        ),
+    }
 
 
 # ------------------------------------------------------------ 1. every LMS format
@@ -162,15 +185,21 @@ class LmsCourse:
         return self.ids[self.lms_id(student)]
 
     def lms_id(self, student):
-        return {"canvas": str(student.canvas_id), "gradescope": student.sid,
-                "moodle": str(student.moodle_id), "folders": student.full_name}[self.fmt]
+        return {
+            "canvas": str(student.canvas_id),
+            "gradescope": student.sid,
+            "moodle": str(student.moodle_id),
+            "folders": student.full_name,
+        }[self.fmt]
 
 
 # How late the complete submission is where the LMS records a time (Gradescope's
 # :created_at:, Moodle's worksheet), in words and in started days after the 15 minutes'
 # grace; the penalty is 10% of the points per day.
-LATE = {"gradescope": (timedelta(hours=20), "20 hours", 1),
-        "moodle": (timedelta(days=1, hours=6), "1 day 6 hours", 2)}
+LATE = {
+    "gradescope": (timedelta(hours=20), "20 hours", 1),
+    "moodle": (timedelta(days=1, hours=6), "1 day 6 hours", 2),
+}
 
 
 def penalty_percent(fmt):
@@ -181,31 +210,53 @@ def penalty_percent(fmt):
 def lms_students(fmt, sources):
     """Zoë (complete, late), a stranger (untouched, a long name) and Rosa (absent)."""
     late = LATE[fmt][0] if fmt in LATE else timedelta(hours=20)  # only zip entry times
-    zoe = fx.Student("Zoë", "O'Brien", sources["complete"], 31000, 7700100, "S100",
-                     "zoe@example.edu", submitted_at=DUE + late, late=True,
-                     history=(DUE - timedelta(days=1),))
+    zoe = fx.Student(
+        "Zoë",
+        "O'Brien",
+        sources["complete"],
+        31000,
+        7700100,
+        "S100",
+        "zoe@example.edu",
+        submitted_at=DUE + late,
+        late=True,
+        history=(DUE - timedelta(days=1),),
+    )
     if fmt in ("canvas", "moodle"):  # loose files, knn.ipynb uploaded twice
         zoe = dataclasses.replace(zoe, upload="files", resubmitted=("knn.ipynb",))
-    stranger = fx.Student("Maximilian", fx.LONG_LAST[: 201 - len("Maximilian ")],
-                          sources["untouched"], 31001, 7700101, "S101", "max@example.edu",
-                          submitted_at=DUE - timedelta(days=1))
-    absent = fx.Student("Rosa", "Absent", sources["untouched"], 31002, 7700102, "S102",
-                        "rosa@example.edu")
+    stranger = fx.Student(
+        "Maximilian",
+        fx.LONG_LAST[: 201 - len("Maximilian ")],
+        sources["untouched"],
+        31001,
+        7700101,
+        "S101",
+        "max@example.edu",
+        submitted_at=DUE - timedelta(days=1),
+    )
+    absent = fx.Student(
+        "Rosa", "Absent", sources["untouched"], 31002, 7700102, "S102", "rosa@example.edu"
+    )
     return zoe, stranger, absent
 
 
 def write_download(fmt, root, handed_in, roster_students):
     """The LMS's download of ``handed_in`` and its roster of ``roster_students``."""
     if fmt == "canvas":
-        return (fx.canvas_download(root / "submissions.zip", handed_in),
-                fx.canvas_roster(root / "grades.csv", roster_students))
+        return (
+            fx.canvas_download(root / "submissions.zip", handed_in),
+            fx.canvas_roster(root / "grades.csv", roster_students),
+        )
     if fmt == "gradescope":
-        return (fx.gradescope_download(root / "export.zip", handed_in),
-                fx.gradescope_roster(root / "memberships.csv", roster_students))
+        return (
+            fx.gradescope_download(root / "export.zip", handed_in),
+            fx.gradescope_roster(root / "memberships.csv", roster_students),
+        )
     if fmt == "moodle":
-        return (fx.moodle_download(root / "submissions.zip", handed_in),
-                fx.moodle_worksheet(root / "worksheet.csv", roster_students,
-                                    ZoneInfo(TIMEZONE)))
+        return (
+            fx.moodle_download(root / "submissions.zip", handed_in),
+            fx.moodle_worksheet(root / "worksheet.csv", roster_students, ZoneInfo(TIMEZONE)),
+        )
     # A class folder names each student's folder; the roster's id is that name. Zoë
     # handed in twice: a folder and a zip.
     folder = fx.folders_download(root / "class", handed_in)
@@ -224,13 +275,17 @@ def lms(request, tmp_path_factory, sources, new_courses, cifar_root):
     course = new_courses[fmt]
     if fmt == "canvas":
         toml = course / "course.toml"
-        toml.write_text(toml.read_text().replace('grades_column = "Assignment 1"',
-                                                 f'grades_column = "{CANVAS_COLUMN}"'))
+        toml.write_text(
+            toml.read_text().replace(
+                'grades_column = "Assignment 1"', f'grades_column = "{CANVAS_COLUMN}"'
+            )
+        )
     intake = grading("intake", course, download, "--roster", roster).stdout
     graded = autograde(course, cifar_root)
     grades = grading("grades", course, "--lms", fmt).stdout
-    return LmsCourse(fmt, course, student_ids(course), zoe, stranger, absent, intake, graded,
-                     grades)
+    return LmsCourse(
+        fmt, course, student_ids(course), zoe, stranger, absent, intake, graded, grades
+    )
 
 
 def test_intake_report_lists_what_needs_a_look(lms):
@@ -238,35 +293,40 @@ def test_intake_report_lists_what_needs_a_look(lms):
     zoe, stranger = lms.sid(lms.zoe), lms.sid(lms.stranger)
     assert (lms.course / "intake" / "report.txt").is_file()
     read = 3 if lms.fmt == "folders" else 2  # Zoë's folder and zip are two attempts
-    assert (f"Intake into {lms.course.name}: {lms.fmt} download, {read} attempt(s) read, "
-            f"{read} new, 0 already here.") in report
-    not_on_roster = report.split("Not on the roster (graded; left out of the LMS grades "
-                                 "file) (1):\n")[1].splitlines()[0]
+    assert (
+        f"Intake into {lms.course.name}: {lms.fmt} download, {read} attempt(s) read, "
+        f"{read} new, 0 already here."
+    ) in report
+    not_on_roster = report.split(
+        "Not on the roster (graded; left out of the LMS grades file) (1):\n"
+    )[1].splitlines()[0]
     assert not_on_roster.startswith(f"  - {stranger}: ")
     assert "wolfeschlegelsteinhausenbergerdorff" in not_on_roster.lower()
     assert "… (LMS id " in not_on_roster  # the long name is cut short
     assert "On the roster, no submission (1):\n  - Rosa Absent (" in report
     if lms.fmt in LATE:
         _, after, days = LATE[lms.fmt]
-        assert (f"Late (1):\n  - {zoe}: submitted {after} after the due date of 15 Oct 2026 "
-                f"23:59 PDT: {days} day{'s' if days > 1 else ''} late, "
-                f"-{penalty_percent(lms.fmt)}%\n") in report
+        assert (
+            f"Late (1):\n  - {zoe}: submitted {after} after the due date of 15 Oct 2026 "
+            f"23:59 PDT: {days} day{'s' if days > 1 else ''} late, "
+            f"-{penalty_percent(lms.fmt)}%\n"
+        ) in report
     else:
         label = {"canvas": "Canvas", "folders": "Folder"}[lms.fmt]
-        assert f"{label} downloads carry no submission times: late days cannot be computed" \
-            in report
+        assert (
+            f"{label} downloads carry no submission times: late days cannot be computed" in report
+        )
     if lms.fmt == "canvas":
-        assert (f"Late (1):\n  - {zoe}: marked late by the LMS, no submission time: no "
-                "penalty applied") in report
+        assert (
+            f"Late (1):\n  - {zoe}: marked late by the LMS, no submission time: no penalty applied"
+        ) in report
     duplicate = {
-        "canvas": f"{zoe}: knn.ipynb was handed in 2 times: kept knn-1.ipynb, left out "
-                  "knn.ipynb",
-        "moodle": f"{zoe}: knn.ipynb was handed in 2 times: kept knn (1).ipynb, left out "
-                  "knn.ipynb",
+        "canvas": f"{zoe}: knn.ipynb was handed in 2 times: kept knn-1.ipynb, left out knn.ipynb",
+        "moodle": f"{zoe}: knn.ipynb was handed in 2 times: kept knn (1).ipynb, left out knn.ipynb",
         "gradescope": f"{zoe}: 1 earlier Gradescope submission(s) are in the history but "
-                      "not in the export: only this one can be graded",
+        "not in the export: only this one can be graded",
         "folders": f"{zoe}: both Zoë O'Brien/ and Zoë O'Brien.zip are in the download: "
-                   "two attempts of one student",
+        "two attempts of one student",
     }[lms.fmt]
     assert duplicate in report
 
@@ -287,33 +347,47 @@ def expected_lms_file(lms):
     zoe, rosa = lms.zoe, lms.absent
     total = lms_export.safe_cell(KNN_POINTS * (1 - penalty_percent(lms.fmt) / 100))
     if lms.fmt == "canvas":
-        return [[*lms_export.CANVAS_COLUMNS, CANVAS_COLUMN],
-                ["    Points Possible", "", "", "", "", "100"],
-                [zoe.sortable_name, str(zoe.canvas_id), zoe.sid, zoe.email, "CS231n 001",
-                 total],
-                [rosa.sortable_name, str(rosa.canvas_id), rosa.sid, rosa.email, "CS231n 001",
-                 "0"]]
+        return [
+            [*lms_export.CANVAS_COLUMNS, CANVAS_COLUMN],
+            ["    Points Possible", "", "", "", "", "100"],
+            [zoe.sortable_name, str(zoe.canvas_id), zoe.sid, zoe.email, "CS231n 001", total],
+            [rosa.sortable_name, str(rosa.canvas_id), rosa.sid, rosa.email, "CS231n 001", "0"],
+        ]
     if lms.fmt == "gradescope":
-        return [["Name", "SID", "Email", "Score"],
-                [zoe.full_name, zoe.sid, zoe.email, total],
-                [rosa.full_name, rosa.sid, rosa.email, "0"]]
+        return [
+            ["Name", "SID", "Email", "Score"],
+            [zoe.full_name, zoe.sid, zoe.email, total],
+            [rosa.full_name, rosa.sid, rosa.email, "0"],
+        ]
     if lms.fmt == "moodle":  # "-": the worksheet's "no grade yet", echoed as it was
-        return [list(lms_export.MOODLE_COLUMNS),
-                [f"Participant {zoe.moodle_id}", zoe.full_name, zoe.email, total, "100",
-                 "-", ""],
-                [f"Participant {rosa.moodle_id}", rosa.full_name, rosa.email, "0", "100",
-                 "-", "no submission"]]
-    return [["student_id", "name", "email", "Assignment 1"],
-            [lms.sid(zoe), zoe.full_name, zoe.email, total],
-            ["", rosa.full_name, rosa.email, "0"]]
+        return [
+            list(lms_export.MOODLE_COLUMNS),
+            [f"Participant {zoe.moodle_id}", zoe.full_name, zoe.email, total, "100", "-", ""],
+            [
+                f"Participant {rosa.moodle_id}",
+                rosa.full_name,
+                rosa.email,
+                "0",
+                "100",
+                "-",
+                "no submission",
+            ],
+        ]
+    return [
+        ["student_id", "name", "email", "Assignment 1"],
+        [lms.sid(zoe), zoe.full_name, zoe.email, total],
+        ["", rosa.full_name, rosa.email, "0"],
+    ]
 
 
 # The headers grading.course.lms_export's docstring gives for each LMS's import.
-DOCUMENTED = {"canvas": "Student, ID, SIS User ID, SIS Login ID, Section, <column>",
-              "gradescope": "Name, SID, Email, Score",
-              "moodle": "Identifier, Full name, Email address, Grade, Maximum Grade, "
-                        "Last modified (grade), Feedback comments",
-              "folders": "student_id, name, email, <column or total>"}
+DOCUMENTED = {
+    "canvas": "Student, ID, SIS User ID, SIS Login ID, Section, <column>",
+    "gradescope": "Name, SID, Email, Score",
+    "moodle": "Identifier, Full name, Email address, Grade, Maximum Grade, "
+    "Last modified (grade), Feedback comments",
+    "folders": "student_id, name, email, <column or total>",
+}
 
 
 def test_lms_file_is_exactly_what_the_lms_imports(lms):
@@ -321,9 +395,10 @@ def test_lms_file_is_exactly_what_the_lms_imports(lms):
     lines = read_csv(path)
     header = DOCUMENTED[lms.fmt]
     assert f"``{header}``" in " ".join(lms_export.__doc__.split())
-    documented = [c.replace("<column>", CANVAS_COLUMN).replace("<column or total>",
-                                                                "Assignment 1")
-                  for c in header.split(", ")]
+    documented = [
+        c.replace("<column>", CANVAS_COLUMN).replace("<column or total>", "Assignment 1")
+        for c in header.split(", ")
+    ]
     assert lines[0] == documented
     assert lines == expected_lms_file(lms)
     assert not path.read_bytes().startswith(b"\xef\xbb\xbf")  # Moodle wants no BOM
@@ -337,8 +412,9 @@ def test_final_grades_apply_the_late_penalty(lms):
     assert float(zoe["late_penalty"]) == pytest.approx(KNN_POINTS * percent / 100)
     assert float(zoe["total"]) == pytest.approx(KNN_POINTS * (1 - percent / 100))
     if lms.fmt not in LATE:
-        assert zoe["late_reason"] == ("the submission time is unknown, so no late penalty "
-                                      "was applied")
+        assert zoe["late_reason"] == (
+            "the submission time is unknown, so no late penalty was applied"
+        )
 
 
 def test_warnings_name_unfinished_grading_strangers_and_absentees(lms):
@@ -384,9 +460,13 @@ def state_times(course):
 
 def snapshot(course, students, printed, log_before):
     """What one step left: its output, the log lines it added, grades, manual grades."""
-    return {"printed": printed, "graded": log_lines(course)[log_before:],
-            "rows": rows_by_id(course / "grades.csv"), "manual": manual_grades(course, students),
-            "states": state_times(course)}
+    return {
+        "printed": printed,
+        "graded": log_lines(course)[log_before:],
+        "rows": rows_by_id(course / "grades.csv"),
+        "manual": manual_grades(course, students),
+        "states": state_times(course),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -434,8 +514,9 @@ def test_nothing_changed_grades_nothing(incremental):
 def test_late_resubmission_regrades_exactly_that_student(incremental):
     step = incremental["resubmitted"]
     assert "2 attempt(s) read, 1 new, 1 already here." in step["intake"]
-    assert "Several attempts (* = graded, all kept) (1):\n  - 31000: 1 (no time); *2" \
-        in step["intake"]
+    assert (
+        "Several attempts (* = graded, all kept) (1):\n  - 31000: 1 (no time); *2" in step["intake"]
+    )
     assert "Grading 1 submission(s), 2 at a time; 1 already graded are kept." in step["printed"]
     assert step["graded"] == [("31000", ",".join(NOTEBOOKS))]
     assert float(step["rows"]["31000"]["knn"]) == KNN_POINTS
@@ -444,8 +525,10 @@ def test_late_resubmission_regrades_exactly_that_student(incremental):
 
 def test_resubmission_after_manual_grading_asks_for_a_review(incremental):
     rows = incremental["resubmitted"]["rows"]
-    assert ("resubmitted after manual grading of knn: the grades and comments entered are "
-            "kept; review them against the new answers") in rows["31000"]["problems"]
+    assert (
+        "resubmitted after manual grading of knn: the grades and comments entered are "
+        "kept; review them against the new answers"
+    ) in rows["31000"]["problems"]
     assert "resubmitted" not in rows["31001"]["problems"]
 
 
@@ -476,8 +559,7 @@ def test_final_grades_count_the_manual_grades(incremental):
 
 def processes_of(course):
     """``ps`` lines of the processes whose command line names ``course``."""
-    out = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True).stdout
     return [line.strip() for line in out.splitlines() if str(course) in line]
 
 
@@ -502,12 +584,29 @@ def killed(tmp_path_factory, sources, new_courses, cifar_root):
     facts = {"course": course}
     with open(root / "first-run.log", "w") as out:
         run = subprocess.Popen(
-            [sys.executable, "-m", "grading", "autograde", str(course), "--jobs", "1",
-             "--data-dir", str(cifar_root), "--no-progress"],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "grading",
+                "autograde",
+                str(course),
+                "--jobs",
+                "1",
+                "--data-dir",
+                str(cifar_root),
+                "--no-progress",
+            ],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
-            wait_for(lambda: any((course / "state").glob("*.json")) or run.poll() is not None,
-                     COMMAND_TIMEOUT, "the first committed submission")
+            wait_for(
+                lambda: any((course / "state").glob("*.json")) or run.poll() is not None,
+                COMMAND_TIMEOUT,
+                "the first committed submission",
+            )
             assert run.poll() is None, (root / "first-run.log").read_text()
             os.killpg(run.pid, signal.SIGKILL)
         finally:
@@ -534,15 +633,15 @@ def test_kill_leaves_no_process_behind(killed):
 
 def test_killed_run_kept_what_it_committed(killed):
     assert killed["committed"] == ["alice"]  # one at a time, in order of student id
-    assert killed["after_kill"] == {"alice": {nb: KNN_POINTS if nb == "knn" else 0.0
-                                              for nb in NOTEBOOKS}}
+    assert killed["after_kill"] == {
+        "alice": {nb: KNN_POINTS if nb == "knn" else 0.0 for nb in NOTEBOOKS}
+    }
     assert killed["log_after_kill"] in ([], [("alice", ",".join(NOTEBOOKS))])
 
 
 def test_next_run_grades_only_the_rest(killed):
-    assert "Grading 2 submission(s), 2 at a time; 1 already graded are kept." \
-        in killed["resumed"]
-    resumed = killed["log"][len(killed["log_after_kill"]):]
+    assert "Grading 2 submission(s), 2 at a time; 1 already graded are kept." in killed["resumed"]
+    resumed = killed["log"][len(killed["log_after_kill"]) :]
     assert sorted(student for student, _ in resumed) == ["bob", "carol"]
     expected = {"alice": KNN_POINTS, "bob": KNN_POINTS, "carol": 0}
     assert {s: float(row["knn"]) for s, row in killed["rows"].items()} == expected
@@ -554,16 +653,21 @@ def test_next_run_grades_only_the_rest(killed):
 
 def test_lock_refuses_every_writer_and_names_the_holder(incremental):
     course, download = incremental["course"], incremental["download"]
-    commands = [("autograde", course, "--no-progress"), ("intake", course, download),
-                ("grades", course)]
+    commands = [
+        ("autograde", course, "--no-progress"),
+        ("intake", course, download),
+        ("grades", course),
+    ]
     holder = f"`test` (pid {os.getpid()} on {socket.gethostname()}, since "
     where = course.resolve()
     with locked(course, "test"):
         for command in commands:
             result = grading(*command, check=False)
             assert result.returncode == 2, (command[0], result.stdout, result.stderr)
-            assert f"Another command is working on the course folder {where}: {holder}" \
+            assert (
+                f"Another command is working on the course folder {where}: {holder}"
                 in result.stderr
+            )
     assert "Nothing to grade: all 2 submission(s) are up to date." in grading(*commands[0]).stdout
     assert "2 attempt(s) read, 0 new, 2 already here." in grading(*commands[1]).stdout
     assert "Final grades of 2 student(s)" in grading(*commands[2]).stdout
@@ -577,15 +681,25 @@ def test_moved_course_names_no_old_path_and_keeps_working(killed, tmp_path):
     (tmp_path / "elsewhere").mkdir()
     new = Path(shutil.move(old, tmp_path / "elsewhere" / "course"))
     assert not old.exists()
-    texts = [new / "nbgrader_config.py", new / "course.toml", new / "intake" / "students.json",
-             *sorted((new / "state").glob("*.json"))]
+    texts = [
+        new / "nbgrader_config.py",
+        new / "course.toml",
+        new / "intake" / "students.json",
+        *sorted((new / "state").glob("*.json")),
+    ]
     assert len(texts) == 3 + 3
-    found = subprocess.run(["grep", "-rlF", str(old), *map(str, texts)],
-                           capture_output=True, text=True)
+    found = subprocess.run(
+        ["grep", "-rlF", str(old), *map(str, texts)], capture_output=True, text=True
+    )
     assert (found.returncode, found.stdout) == (1, "")
-    assert "Nothing to grade: all 3 submission(s) are up to date." in grading(
-        "autograde", new, "--no-progress").stdout
+    assert (
+        "Nothing to grade: all 3 submission(s) are up to date."
+        in grading("autograde", new, "--no-progress").stdout
+    )
     assert "Final grades of 3 student(s)" in grading("grades", new).stdout
     final = rows_by_id(new / "exports" / "final_grades.csv")
-    assert {s: float(row["total"]) for s, row in final.items()} == \
-        {"alice": KNN_POINTS, "bob": KNN_POINTS, "carol": 0}
+    assert {s: float(row["total"]) for s, row in final.items()} == {
+        "alice": KNN_POINTS,
+        "bob": KNN_POINTS,
+        "carol": 0,
+    }

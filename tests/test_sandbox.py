@@ -44,17 +44,28 @@ def sandbox():
 def make_layout(root):
     root = Path(root)
     paths = SimpleNamespace(
-        root=root, out=root / "out", secret=root / "out" / "secret.txt",
-        scratch=root / "out" / "alice" / "scratch", data=root / "data",
-        exposed=root / "data" / "x.txt", private=root / "private", other=root / "other.txt",
-        token=root / "token.txt", link=root / "data" / "link.txt",
+        root=root,
+        out=root / "out",
+        secret=root / "out" / "secret.txt",
+        scratch=root / "out" / "alice" / "scratch",
+        data=root / "data",
+        exposed=root / "data" / "x.txt",
+        private=root / "private",
+        other=root / "other.txt",
+        token=root / "token.txt",
+        link=root / "data" / "link.txt",
     )
     paths.scratch.mkdir(parents=True)
     paths.data.mkdir()
     paths.private.mkdir()
-    for path, text in ((paths.secret, "secret"), (paths.exposed, "exposed"),
-                       (paths.data / "y.txt", "hidden"), (paths.private / "key.txt", "key"),
-                       (paths.other, "other"), (paths.token, "token")):
+    for path, text in (
+        (paths.secret, "secret"),
+        (paths.exposed, "exposed"),
+        (paths.data / "y.txt", "hidden"),
+        (paths.private / "key.txt", "key"),
+        (paths.other, "other"),
+        (paths.token, "token"),
+    ):
         path.write_text(text)
     paths.link.symlink_to(paths.other)
     paths.expose = [paths.exposed]
@@ -126,7 +137,9 @@ def connect(host, port):
         return sock.recv(16).decode() or "connected"
 """
 
-FS_PROBE = PREAMBLE + """
+FS_PROBE = (
+    PREAMBLE
+    + """
 cfg = json.loads(sys.argv[1])
 attempt("read_secret", read, cfg["secret"])
 attempt("read_hidden_file", read, cfg["token"])
@@ -165,6 +178,7 @@ attempt("signal_test_process", os.kill, cfg["test_pid"], 0)
 report["env"] = {name: os.environ.get(name) for name in ("HOME", "TMPDIR", "MPLCONFIGDIR")}
 print(json.dumps(report))
 """
+)
 
 # The launcher with mount_setattr(2) refused, as on kernels older than 5.12.
 NO_MOUNT_SETATTR = f"""
@@ -186,14 +200,25 @@ def fs_report(request, sandbox, tmp_path_factory):
     """What FS_PROBE saw in the sandbox, and the layout it ran in (run once per mode)."""
     root = new_root(tmp_path_factory.mktemp("fs"))
     layout = make_layout(root)
-    cfg = {name: str(getattr(layout, name))
-           for name in ("secret", "out", "data", "private", "exposed", "other", "token", "link")}
-    cfg.update(readme=str(REPO / "README.md"), marker=f"sandbox-{uuid.uuid4().hex}",
-               test_pid=os.getpid())
-    argv = sandbox_command(command(FS_PROBE, json.dumps(cfg)), layout.scratch,
-                           expose=[*layout.expose, layout.link])
+    cfg = {
+        name: str(getattr(layout, name))
+        for name in ("secret", "out", "data", "private", "exposed", "other", "token", "link")
+    }
+    cfg.update(
+        readme=str(REPO / "README.md"), marker=f"sandbox-{uuid.uuid4().hex}", test_pid=os.getpid()
+    )
+    argv = sandbox_command(
+        command(FS_PROBE, json.dumps(cfg)), layout.scratch, expose=[*layout.expose, layout.link]
+    )
     if request.param == "remount fallback":
-        argv = [sys.executable, "-I", "-S", "-c", NO_MOUNT_SETATTR, *argv[argv.index("--scratch"):]]
+        argv = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            NO_MOUNT_SETATTR,
+            *argv[argv.index("--scratch") :],
+        ]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     yield output(result), layout, cfg
     shutil.rmtree(root, ignore_errors=True)
@@ -228,17 +253,36 @@ def test_only_the_scratch_folder_is_writable(fs_report):
 def test_tmp_and_dev_are_private(fs_report):
     report, _, cfg = fs_report
     # Only the way to the Python environment, when it lives under /tmp (a checkout there).
-    ways = {Path(p).relative_to("/tmp").parts[0] for p in policy.python_paths()
-            if Path(p).is_relative_to("/tmp")}
+    ways = {
+        Path(p).relative_to("/tmp").parts[0]
+        for p in policy.python_paths()
+        if Path(p).is_relative_to("/tmp")
+    }
     assert set(report["list_tmp"]) == ways
     assert report["list_shm"] == []
     assert report["write_tmp"] == "ok"
     assert not os.path.exists("/tmp/" + cfg["marker"])
-    assert set(report["list_dev"]) <= {"fd", "full", "null", "ptmx", "pts", "random", "shm",
-                                       "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
+    assert set(report["list_dev"]) <= {
+        "fd",
+        "full",
+        "null",
+        "ptmx",
+        "pts",
+        "random",
+        "shm",
+        "stderr",
+        "stdin",
+        "stdout",
+        "tty",
+        "urandom",
+        "zero",
+    }
     assert {"null", "zero", "urandom", "shm"} <= set(report["list_dev"])
-    assert report["env"] == {"HOME": "/tmp", "TMPDIR": "/tmp",
-                             "MPLCONFIGDIR": "/tmp/.config/matplotlib"}
+    assert report["env"] == {
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "MPLCONFIGDIR": "/tmp/.config/matplotlib",
+    }
 
 
 def test_mounts_are_locked_even_for_root_inside(fs_report):
@@ -270,8 +314,7 @@ def test_venv_inside_the_repo_is_importable_and_the_repo_is_not_there(sandbox, l
     result = run(layout, code, REPO, expose=venvs)
     report = output(result)
     inside = {Path(path).resolve() for path in venvs}
-    inside = sorted(path.relative_to(REPO).parts[0] for path in inside
-                    if path.is_relative_to(REPO))
+    inside = sorted(path.relative_to(REPO).parts[0] for path in inside if path.is_relative_to(REPO))
     assert report == {"list_repo": inside, "read_readme": "ENOENT"}
 
 
@@ -285,8 +328,12 @@ def test_scratch_and_exposed_paths_may_live_in_tmp(sandbox, tmp_path):
     print(json.dumps(report))
     """)
     report = output(run(layout, code, layout.exposed, layout.root / "README.md"))
-    assert report == {"read_exposed": "exposed", "write_scratch": "ok", "write_exposed": "EROFS",
-                      "write_beside": "EROFS"}
+    assert report == {
+        "read_exposed": "exposed",
+        "write_scratch": "ok",
+        "write_exposed": "EROFS",
+        "write_beside": "EROFS",
+    }
     assert (layout.scratch / "in-tmp.txt").read_text() == "hi"
 
 
@@ -329,12 +376,14 @@ print(result.stdout.strip() or result.stderr)
 
 
 def test_isolated_grader_reaches_its_kernels_and_nothing_else(sandbox, layout, host_server):
-    client = command(probe("""
+    client = command(
+        probe("""
     attempt("grader", connect, "127.0.0.1", int(sys.argv[1]))
     attempt("host_server", connect, "127.0.0.1", int(sys.argv[2]))
     attempt("internet", connect, "1.1.1.1", 53)
     print(json.dumps(report))
-    """))
+    """)
+    )
     argv = [sys.executable, "-c", ISOLATED_GRADER, *client, str(host_server), str(layout.scratch)]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0, result.stderr
@@ -388,10 +437,13 @@ def test_cpu_limit_sends_sigxcpu_to_other_processes(sandbox, layout):
     assert result.stdout.strip() == str(-signal.SIGXCPU), result.stderr
 
 
-@pytest.mark.parametrize(("limit", "path", "expected"), [
-    ("file_bytes", "big.bin", "EFBIG"),
-    ("tmp_bytes", "/tmp/big.bin", "ENOSPC"),
-])
+@pytest.mark.parametrize(
+    ("limit", "path", "expected"),
+    [
+        ("file_bytes", "big.bin", "EFBIG"),
+        ("tmp_bytes", "/tmp/big.bin", "ENOSPC"),
+    ],
+)
 def test_writing_past_a_size_limit_fails(sandbox, layout, limit, path, expected):
     code = probe("""
     attempt("write", write, sys.argv[1], "x" * (2 * 2**20))
@@ -401,10 +453,13 @@ def test_writing_past_a_size_limit_fails(sandbox, layout, limit, path, expected)
     assert output(run(layout, code, path, limits=limits)) == {"write": expected}
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("import sys; sys.exit(3)", 3),
-    ("import ctypes; ctypes.string_at(0)", 128 + signal.SIGSEGV),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("import sys; sys.exit(3)", 3),
+        ("import ctypes; ctypes.string_at(0)", 128 + signal.SIGSEGV),
+    ],
+)
 def test_exit_code_passes_through(sandbox, layout, code, expected):
     assert run(layout, code).returncode == expected
 
@@ -422,14 +477,17 @@ def start(layout, code):
 
 
 def test_sigint_reaches_the_command(sandbox, layout):
-    proc = start(layout, """
+    proc = start(
+        layout,
+        """
     import time
     try:
         open("ready", "w").close()
         time.sleep(30)
     except KeyboardInterrupt:
         print("interrupted")
-    """)
+    """,
+    )
     wait_for(layout.scratch / "ready")
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=15)
@@ -445,12 +503,15 @@ def test_sigterm_ends_a_command_that_ignores_it(sandbox, layout):
 
 
 def test_killing_the_launcher_kills_everything_inside(sandbox, layout):
-    proc = start(layout, """
+    proc = start(
+        layout,
+        """
     import subprocess, sys, time
     subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     open("ready", "w").close()
     time.sleep(60)
-    """)
+    """,
+    )
     wait_for(layout.scratch / "ready")
     proc.kill()
     # Both processes inside hold the stdout pipe: end of file means both are gone.
@@ -497,28 +558,56 @@ def test_missing_program_exits_127(sandbox, layout):
 def test_sandbox_command_builds_absolute_argv(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     limits = Limits(memory_bytes=2**30, cpu_seconds=60, file_bytes=2**20, tmp_bytes=2**21)
-    argv = sandbox_command(["python", "-c", "1"], "work", expose=[Path("out/v"), "{file}"],
-                           limits=limits, share_network=True, env={"CS231N_GRADING": "1"})
+    argv = sandbox_command(
+        ["python", "-c", "1"],
+        "work",
+        expose=[Path("out/v"), "{file}"],
+        limits=limits,
+        share_network=True,
+        env={"CS231N_GRADING": "1"},
+    )
     assert argv[:4] == [sys.executable, "-I", "-S", "-c"]
     split = argv.index("--")
     pythons = [item for path in policy.python_paths() for item in ("--expose", path)]
     assert argv[5:split] == [
-        "--scratch", str(tmp_path / "work"), *pythons, "--expose", str(tmp_path / "out" / "v"),
-        "--expose", "{file}", "--env", "CS231N_GRADING=1", "--memory", str(2**30),
-        "--cpu", "60", "--file-size", str(2**20), "--tmp-size", str(2**21),
-        "--processes", str(Limits.processes), "--share-network",
+        "--scratch",
+        str(tmp_path / "work"),
+        *pythons,
+        "--expose",
+        str(tmp_path / "out" / "v"),
+        "--expose",
+        "{file}",
+        "--env",
+        "CS231N_GRADING=1",
+        "--memory",
+        str(2**30),
+        "--cpu",
+        "60",
+        "--file-size",
+        str(2**20),
+        "--tmp-size",
+        str(2**21),
+        "--processes",
+        str(Limits.processes),
+        "--share-network",
     ]
-    assert argv[split + 1:] == ["python", "-c", "1"]
+    assert argv[split + 1 :] == ["python", "-c", "1"]
     assert sandbox_command(["true"], ".")[5:7] == ["--scratch", "."]
 
 
-@pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda: sandbox_command("python -c 1", "."), TypeError, "non-empty list of str"),
-    (lambda: sandbox_command([], "."), TypeError, "non-empty list of str"),
-    (lambda: Limits(cpu_seconds=0), ValueError, r"Limits.cpu_seconds must be a positive int"),
-    (lambda: sandbox_command(["true"], ".", env={"AWS_SECRET_ACCESS_KEY": "x"}), ValueError,
-     "AWS_SECRET_ACCESS_KEY may not be passed to student code"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: sandbox_command("python -c 1", "."), TypeError, "non-empty list of str"),
+        (lambda: sandbox_command([], "."), TypeError, "non-empty list of str"),
+        (lambda: Limits(cpu_seconds=0), ValueError, r"Limits.cpu_seconds must be a positive int"),
+        (
+            lambda: sandbox_command(["true"], ".", env={"AWS_SECRET_ACCESS_KEY": "x"}),
+            ValueError,
+            "AWS_SECRET_ACCESS_KEY may not be passed to student code",
+        ),
+    ],
+)
 def test_bad_arguments_say_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -547,8 +636,9 @@ print(json.dumps({"paths": found, "sockets": sockets}))
 
 
 def _allowed(path, roots, ancestors):
-    return path in ancestors or any(path == r or path.startswith(r.rstrip("/") + "/")
-                                    for r in roots)
+    return path in ancestors or any(
+        path == r or path.startswith(r.rstrip("/") + "/") for r in roots
+    )
 
 
 def test_walking_the_root_finds_nothing_outside_the_allow_list(sandbox, layout):
@@ -562,15 +652,26 @@ def test_walking_the_root_finds_nothing_outside_the_allow_list(sandbox, layout):
     finally:
         host_socket.close()
     report = output(result)
-    roots = [*policy.SYSTEM, *policy.python_paths(), *policy.ETC, *policy.ETC_WRITTEN,
-             "/tmp", "/dev", "/proc", str(layout.scratch), str(layout.exposed),
-             str(layout.data / "y.txt")]
+    roots = [
+        *policy.SYSTEM,
+        *policy.python_paths(),
+        *policy.ETC,
+        *policy.ETC_WRITTEN,
+        "/tmp",
+        "/dev",
+        "/proc",
+        str(layout.scratch),
+        str(layout.exposed),
+        str(layout.data / "y.txt"),
+    ]
     ancestors = {str(parent) for root in roots for parent in Path(root).parents}
     outside = [p for p in report["paths"] if not _allowed(p, roots, ancestors)]
     assert outside == []
     assert report["sockets"] == []
-    assert not any(p.endswith("host.sock") or p.startswith(("/run", "/home", "/root/.ssh"))
-                   for p in report["paths"])
+    assert not any(
+        p.endswith("host.sock") or p.startswith(("/run", "/home", "/root/.ssh"))
+        for p in report["paths"]
+    )
     # The walk did see the system and the scratch folder: it can fail.
     assert "/usr/bin" in report["paths"]
     assert str(layout.scratch) in report["paths"]
@@ -664,18 +765,24 @@ def test_as_root_student_code_runs_as_the_sandbox_uid(sandbox, layout):
 def test_runs_from_a_checkout_under_tmp_with_spaces_behind_a_symlink(sandbox, tmp_path):
     """A clone in /tmp, in a folder with a space, reached through a symlink, works."""
     real = tmp_path / "check out"
-    shutil.copytree(REPO / "grading", real / "grading",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "grading", real / "grading", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (real / "scratch").mkdir()
     (real / "data file.txt").write_text("exposed")
     link = tmp_path / "link"
     link.symlink_to(real)
-    argv = sandbox_command(command("import os; print(open(os.sys.argv[1]).read(), os.getcwd())",
-                                   link / "data file.txt"),
-                           link / "scratch", expose=[link / "data file.txt"])
+    argv = sandbox_command(
+        command(
+            "import os; print(open(os.sys.argv[1]).read(), os.getcwd())", link / "data file.txt"
+        ),
+        link / "scratch",
+        expose=[link / "data file.txt"],
+    )
     boot = argv[4].replace(repr(str(REPO)), repr(str(link)))
     assert boot != argv[4]
-    result = subprocess.run([*argv[:4], boot, *argv[5:]], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [*argv[:4], boot, *argv[5:]], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["exposed", str(link / "scratch")]

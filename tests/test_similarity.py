@@ -24,8 +24,11 @@ REPO = Path(__file__).resolve().parent.parent
 RELEASE = REPO / "assignment1"
 KNN = "cs231n_lib/classifiers/k_nearest_neighbor.py"
 SCRIPT = "<script>alert(1)</script>"
-ANSWER = ("Bright rows are test images far from every training image, " + SCRIPT
-          + " since their pixel values are large and L2 sums squared differences.")
+ANSWER = (
+    "Bright rows are test images far from every training image, "
+    + SCRIPT
+    + " since their pixel values are large and L2 sums squared differences."
+)
 COPIER = "ben&co"
 
 # A line many students write alike: cy too.
@@ -47,9 +50,16 @@ ANA = {
         """,
     "KNearestNeighbor.compute_distances_one_loop": COMMON,
 }
-RENAMES = {"num_test": "n_rows", "nearest_labels": "closest_lbls", "nearest": "order",
-           "counts": "votes", "[i]": "[row]", " i ": " row ", "test_sq": "sq_norms",
-           "cross": "inner"}
+RENAMES = {
+    "num_test": "n_rows",
+    "nearest_labels": "closest_lbls",
+    "nearest": "order",
+    "counts": "votes",
+    "[i]": "[row]",
+    " i ": " row ",
+    "test_sq": "sq_norms",
+    "cross": "inner",
+}
 CY = {
     "KNearestNeighbor.predict_labels": """\
         labels = self.y_train[np.argsort(dists, axis=1, kind="stable")[:, :k]]
@@ -88,8 +98,11 @@ def fill_stub(folder, where, code):
 def answer(folder, grade_id, text):
     path = folder / "knn.ipynb"
     notebook = json.loads(path.read_text())
-    cells = [c for c in notebook["cells"]
-             if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id]
+    cells = [
+        c
+        for c in notebook["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id
+    ]
     assert len(cells) == 1, grade_id
     cells[0]["source"] = "**Your answer:**\n\n" + text
     path.write_text(json.dumps(notebook))
@@ -111,8 +124,12 @@ def made(tmp_path_factory):
     students = {
         "ana": make_student(root, "ana", ANA, ANSWER),
         COPIER: make_student(root, "ben", {w: rename(c) for w, c in ANA.items()}, ANSWER),
-        "cy": make_student(root, "cy", CY, "Rows of images with a very different "
-                                           "colour than all the training pictures."),
+        "cy": make_student(
+            root,
+            "cy",
+            CY,
+            "Rows of images with a very different colour than all the training pictures.",
+        ),
         "dee": make_student(root, "dee"),
         "eve": make_student(root, "eve"),
     }
@@ -189,14 +206,27 @@ def test_report_is_the_same_bytes_every_run(made, tmp_path):
     # Another process hashes strings with another seed: copydetect's k-gram hashes change,
     # the report must not.
     elsewhere = tmp_path / "elsewhere.html"
-    code = ("import sys, json; from pathlib import Path; "
-            "from grading.course.similarity import similarity_report; "
-            "s = {k: Path(v) for k, v in json.loads(sys.argv[1]).items()}; "
-            "similarity_report(s, Path(sys.argv[2]), Path(sys.argv[3]), threshold=0.0)")
+    code = (
+        "import sys, json; from pathlib import Path; "
+        "from grading.course.similarity import similarity_report; "
+        "s = {k: Path(v) for k, v in json.loads(sys.argv[1]).items()}; "
+        "similarity_report(s, Path(sys.argv[2]), Path(sys.argv[3]), threshold=0.0)"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    subprocess.run([sys.executable, "-c", code, json.dumps({k: str(v) for k, v in
-                    students.items()}), str(RELEASE), str(elsewhere)],
-                   cwd=REPO, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            json.dumps({k: str(v) for k, v in students.items()}),
+            str(RELEASE),
+            str(elsewhere),
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     assert elsewhere.read_bytes() == html.encode("utf-8")
 
 
@@ -256,4 +286,5 @@ def test_written_answers_lose_the_starter_text(tmp_path):
     (written,) = extract_student_work(folder, RELEASE, tmp_path / "out")
     assert written.name == "knn_written.txt"
     assert written.read_text() == (
-        "## knn-written-bright-rows\nThey are far from all training images.\n\n")
+        "## knn-written-bright-rows\nThey are far from all training images.\n\n"
+    )

@@ -294,7 +294,10 @@ def test_command_line_writes_the_zip_and_prints_its_path(folder, tmp_path):
     out = tmp_path / "handin.zip"
     result = subprocess.run(
         [sys.executable, "-m", "cs231n_lib.submit", "--folder", str(folder), "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert f"Wrote {out} (" in result.stdout
@@ -308,7 +311,10 @@ def test_command_line_defaults_to_the_folder_of_the_package(folder):
     shutil.copyfile(REPO / "cs231n_lib" / "submit.py", folder / "cs231n_lib" / "submit.py")
     result = subprocess.run(
         [sys.executable, "-m", "cs231n_lib.submit"],
-        cwd=folder, capture_output=True, text=True, timeout=120,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     out = folder / DEFAULT_ZIP_NAME

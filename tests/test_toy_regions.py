@@ -173,8 +173,9 @@ def test_train_toy_reports_the_full_loss_and_accuracy():
 
 
 def test_train_toy_builds_the_chosen_model():
-    hinge, squared = (train_toy("quadrants", loss=loss, num_iters=5).model
-                      for loss in ("svm", "svm_squared"))
+    hinge, squared = (
+        train_toy("quadrants", loss=loss, num_iters=5).model for loss in ("svm", "svm_squared")
+    )
     assert type(hinge) is LinearSVM
     assert type(squared) is LinearSVM
     assert (hinge.squared_hinge, squared.squared_hinge) == (False, True)
@@ -194,8 +195,12 @@ def test_train_toy_is_deterministic_and_takes_data():
 @pytest.mark.parametrize(
     ("args", "kwargs", "error", "match"),
     [
-        (("ring",), {"loss": "hinge"}, ValueError,
-         r"loss to be one of \['svm', 'svm_squared', 'softmax'\]"),
+        (
+            ("ring",),
+            {"loss": "hinge"},
+            ValueError,
+            r"loss to be one of \['svm', 'svm_squared', 'softmax'\]",
+        ),
         (("donut",), {}, ValueError, "kind to be one of"),
         ((42,), {}, TypeError, r"a pair \(X, y\), got int"),
         (((np.zeros((4, 3)), np.zeros(4, dtype=int)),), {}, ValueError, r"\(N, 2\)"),
@@ -275,8 +280,9 @@ def test_untrained_model_says_to_train_it():
 
 @pytest.fixture(scope="module")
 def fits():
-    return [train_toy(kind, loss=loss, num_iters=50) for loss in ("svm", "softmax")
-            for kind in KINDS]
+    return [
+        train_toy(kind, loss=loss, num_iters=50) for loss in ("svm", "softmax") for kind in KINDS
+    ]
 
 
 def test_toy_grid_draws_one_titled_panel_per_fit(fits, tmp_path):
@@ -298,8 +304,11 @@ def test_toy_grid_removes_unused_panels_and_draws_on_a_given_figure(fits):
 
 @pytest.mark.parametrize(
     ("bad", "error", "match"),
-    [([], ValueError, "non-empty list"), (None, ValueError, "non-empty list"),
-     (["fit"], TypeError, "ToyFit .* got str at index 0")],
+    [
+        ([], ValueError, "non-empty list"),
+        (None, ValueError, "non-empty list"),
+        (["fit"], TypeError, "ToyFit .* got str at index 0"),
+    ],
 )
 def test_toy_grid_rejects_bad_fits(bad, error, match):
     with pytest.raises(error, match=match):
@@ -326,8 +335,7 @@ def test_explorer_builds_the_controls_and_draws_the_first_setting(displayed):
     assert isinstance(dataset, ipywidgets.Dropdown)
     assert [value for _, value in dataset.options] == KINDS
     assert dataset.value == "quadrants"
-    assert [label for label, _ in loss.options] == ["SVM (hinge)", "SVM (squared hinge)",
-                                                     "softmax"]
+    assert [label for label, _ in loss.options] == ["SVM (hinge)", "SVM (squared hinge)", "softmax"]
     for slider, value, low, high in [(learning_rate, 0.1, -3, 1), (reg, 1e-3, -5, 1)]:
         assert isinstance(slider, ipywidgets.FloatLogSlider)
         assert (slider.base, slider.min, slider.max) == (10, low, high)
@@ -347,10 +355,15 @@ def test_explorer_redraws_with_the_chosen_settings(displayed):
     dataset.value = "separable"
     fit = ui.result
     assert (fit.kind, fit.loss_type, fit.learning_rate, fit.reg) == (
-        "separable", "softmax", 1.0, 0.01)
+        "separable",
+        "softmax",
+        1.0,
+        0.01,
+    )
     assert isinstance(fit.model, Softmax)
-    expected = train_toy("separable", loss="softmax", learning_rate=1.0, reg=0.01,
-                         num_iters=60, rng=3)
+    expected = train_toy(
+        "separable", loss="softmax", learning_rate=1.0, reg=0.01, num_iters=60, rng=3
+    )
     np.testing.assert_array_equal(fit.model.W, expected.model.W)
     assert plt.gcf().axes[0].get_title() == expected.title
     assert len(plt.get_fignums()) == 5  # the first drawing and one per change
@@ -393,9 +406,13 @@ def test_explorer_imports_ipywidgets_when_installed(displayed):
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"kind": "spiral"}, "kind='spiral'"), ({"loss": "hinge"}, "loss='hinge'"),
-     ({"reg": 0.0}, "reg > 0"), ({"learning_rate": -1}, "learning_rate > 0"),
-     ({"reg": True}, "reg > 0")],
+    [
+        ({"kind": "spiral"}, "kind='spiral'"),
+        ({"loss": "hinge"}, "loss='hinge'"),
+        ({"reg": 0.0}, "reg > 0"),
+        ({"learning_rate": -1}, "learning_rate > 0"),
+        ({"reg": True}, "reg > 0"),
+    ],
 )
 def test_explorer_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -35,8 +35,14 @@ def test_grid_search_tries_every_pair_and_returns_the_best(cls):
     assert np.mean(best_model.predict(X_val) == y_val) == best_val
     for (lr, reg), (train_acc, val_acc) in results.items():
         model = cls()
-        model.train(X_tr, y_tr, learning_rate=lr, reg=reg, num_iters=100,
-                    rng=np.random.default_rng(int(np.random.default_rng(0).integers(2**63))))
+        model.train(
+            X_tr,
+            y_tr,
+            learning_rate=lr,
+            reg=reg,
+            num_iters=100,
+            rng=np.random.default_rng(int(np.random.default_rng(0).integers(2**63))),
+        )
         assert train_acc == np.mean(model.predict(X_tr) == y_tr)
         assert val_acc == np.mean(model.predict(X_val) == y_val)
     assert best_val > 0.8  # the blobs are easy; a tiny learning rate is not
@@ -44,10 +50,12 @@ def test_grid_search_tries_every_pair_and_returns_the_best(cls):
 
 def test_results_do_not_depend_on_the_order_of_the_grid():
     X_tr, y_tr, X_val, y_val = split()
-    a, _, _ = tune_linear_classifier(LinearSVM, X_tr, y_tr, X_val, y_val, [1e-3, 1e-2],
-                                     [0.1, 1.0], 30, rng=4, progress=False)
-    b, _, _ = tune_linear_classifier(LinearSVM, X_tr, y_tr, X_val, y_val, [1e-2, 1e-3],
-                                     [1.0, 0.1], 30, rng=4, progress=False)
+    a, _, _ = tune_linear_classifier(
+        LinearSVM, X_tr, y_tr, X_val, y_val, [1e-3, 1e-2], [0.1, 1.0], 30, rng=4, progress=False
+    )
+    b, _, _ = tune_linear_classifier(
+        LinearSVM, X_tr, y_tr, X_val, y_val, [1e-2, 1e-3], [1.0, 0.1], 30, rng=4, progress=False
+    )
     assert a == b
 
 
@@ -55,10 +63,12 @@ def test_results_do_not_depend_on_the_order_of_the_grid():
 def test_random_search_is_log_uniform_within_bounds_and_seeded(seed):
     X_tr, y_tr, X_val, y_val = split()
     kwargs = {"search": "random", "num_samples": 12, "rng": seed, "progress": False}
-    results, _, _ = tune_linear_classifier(Softmax, X_tr, y_tr, X_val, y_val, (1e-5, 1e-1),
-                                           (1e-4, 1e2), 5, **kwargs)
-    again, _, _ = tune_linear_classifier(Softmax, X_tr, y_tr, X_val, y_val, (1e-5, 1e-1),
-                                         (1e-4, 1e2), 5, **kwargs)
+    results, _, _ = tune_linear_classifier(
+        Softmax, X_tr, y_tr, X_val, y_val, (1e-5, 1e-1), (1e-4, 1e2), 5, **kwargs
+    )
+    again, _, _ = tune_linear_classifier(
+        Softmax, X_tr, y_tr, X_val, y_val, (1e-5, 1e-1), (1e-4, 1e2), 5, **kwargs
+    )
     assert results == again
     assert len(results) == 12
     rng = np.random.default_rng(seed)
@@ -73,9 +83,19 @@ def test_random_search_is_log_uniform_within_bounds_and_seeded(seed):
 
 def test_random_log_uniform_draws_cover_the_decades_evenly():
     X_tr, y_tr, X_val, y_val = split()
-    results, _, _ = tune_linear_classifier(LinearSVM, X_tr[:20], y_tr[:20], X_val, y_val,
-                                           (1e-6, 1e-2), (1.0, 2.0), 1, search="random",
-                                           num_samples=400, progress=False)
+    results, _, _ = tune_linear_classifier(
+        LinearSVM,
+        X_tr[:20],
+        y_tr[:20],
+        X_val,
+        y_val,
+        (1e-6, 1e-2),
+        (1.0, 2.0),
+        1,
+        search="random",
+        num_samples=400,
+        progress=False,
+    )
     decades = np.floor(np.log10([lr for lr, _ in results])).astype(int)
     counts = np.bincount(decades + 6, minlength=4)
     assert counts.min() > 60  # 100 expected per decade; uniform draws would give ~1 below 1e-4
@@ -84,15 +104,23 @@ def test_random_log_uniform_draws_cover_the_decades_evenly():
 def test_diverged_settings_are_recorded_as_nan_and_skipped():
     X_tr, y_tr, X_val, y_val = split()
     results, best_val, best_model = tune_linear_classifier(
-        LinearSVM, X_tr * 1e3, y_tr, X_val * 1e3, y_val, [1e-4, 1e300], [0.0], 20,
+        LinearSVM,
+        X_tr * 1e3,
+        y_tr,
+        X_val * 1e3,
+        y_val,
+        [1e-4, 1e300],
+        [0.0],
+        20,
         progress=False,
     )
     assert all(math.isnan(v) for v in results[(1e300, 0.0)])
     assert best_val == results[(1e-4, 0.0)][1]
     assert np.all(np.isfinite(best_model.W))
     with pytest.raises(FloatingPointError, match="every setting"):
-        tune_linear_classifier(LinearSVM, X_tr * 1e3, y_tr, X_val * 1e3, y_val, [1e300],
-                               [0.0], 20, progress=False)
+        tune_linear_classifier(
+            LinearSVM, X_tr * 1e3, y_tr, X_val * 1e3, y_val, [1e300], [0.0], 20, progress=False
+        )
 
 
 def test_progress_bar_reports_the_best_validation_accuracy(capsys):
@@ -111,8 +139,9 @@ def test_bad_search_arguments_say_what_to_fix():
     with pytest.raises(ValueError, match="needs num_samples"):
         tune_linear_classifier(*args, (1e-3, 1e-2), (1.0, 2.0), 5, search="random")
     with pytest.raises(ValueError, match=r"ranges \(low, high\)"):
-        tune_linear_classifier(*args, [1e-3, 1e-2, 1e-1], (1.0, 2.0), 5, search="random",
-                               num_samples=3)
+        tune_linear_classifier(
+            *args, [1e-3, 1e-2, 1e-1], (1.0, 2.0), 5, search="random", num_samples=3
+        )
     with pytest.raises(ValueError, match="only used by search='random'"):
         tune_linear_classifier(*args, [1e-3], [1.0], 5, num_samples=3)
     with pytest.raises(ValueError, match="learning_rates to be a non-empty list"):

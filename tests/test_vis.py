@@ -81,13 +81,16 @@ def test_visualize_grid_places_and_pads_images_exactly():
     # Three 2x2 one-channel images, each with values {0, 1} (so rescaling to [0, 1] keeps them).
     Xs = np.array([[[0, 1], [1, 1]], [[1, 0], [0, 0]], [[0, 0], [0, 1]]], dtype=float)[..., None]
     grid = visualize_grid(Xs, ubound=1.0, padding=1)
-    expected = np.array([
-        [0, 1, 0, 1, 0],
-        [1, 1, 0, 0, 0],
-        [0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0],
-        [0, 1, 0, 0, 0],
-    ], dtype=float)[..., None]
+    expected = np.array(
+        [
+            [0, 1, 0, 1, 0],
+            [1, 1, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+            [0, 1, 0, 0, 0],
+        ],
+        dtype=float,
+    )[..., None]
     np.testing.assert_array_equal(grid, expected)
 
 
@@ -139,15 +142,18 @@ def test_to_uint8_rounds_and_clips_floats():
 
 def indexed_images(y):
     """Images whose pixels all equal their index, so a shown image tells which one it is."""
-    return np.broadcast_to(np.arange(len(y), dtype=np.uint8)[:, None, None, None],
-                           (len(y), 4, 4, 3)).copy()
+    return np.broadcast_to(
+        np.arange(len(y), dtype=np.uint8)[:, None, None, None], (len(y), 4, 4, 3)
+    ).copy()
 
 
 def shown_indices(fig, C, per_class):
     """The index of the image in each cell, as per_class x C nested lists (None if blank)."""
     axes = np.array(fig.axes).reshape(per_class, C)
-    return [[int(ax.images[0].get_array()[0, 0, 0]) if ax.images else None for ax in row]
-            for row in axes]
+    return [
+        [int(ax.images[0].get_array()[0, 0, 0]) if ax.images else None for ax in row]
+        for row in axes
+    ]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -362,8 +368,10 @@ def test_search_plot_panels_points_colorbars_and_best(tmp_path):
     fig = plot_hyperparameter_search(GRID)
     assert len(fig.axes) == 4  # two panels, two colorbars
     train_ax, val_ax = fig.axes[:2]
-    assert (train_ax.get_title(), val_ax.get_title()) == ("Training accuracy",
-                                                          "Validation accuracy")
+    assert (train_ax.get_title(), val_ax.get_title()) == (
+        "Training accuracy",
+        "Validation accuracy",
+    )
     for ax, accs in [(train_ax, [0.35, 0.33, 0.38, 0.36]), (val_ax, [0.34, 0.36, 0.37, 0.35])]:
         assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
         points = ax.collections[0]
@@ -423,8 +431,11 @@ def test_search_plot_when_every_setting_diverged_marks_no_best(tmp_path):
         ([((1e-7, 1e4), (0.3, 0.3))], TypeError, "got list"),
         ({(1e-7, 1e4): 0.3}, ValueError, r"got \(1e-07, 10000\.0\): 0\.3"),
         ({1e-7: (0.3, 0.3)}, ValueError, r"got 1e-07: \(0\.3, 0\.3\)"),
-        ({(1e-7, 1e4): (0.3, 0.3), (1e-6, 1e4, 2): (0.3, 0.3)}, ValueError,
-         r"got \(1e-06, 10000\.0, 2\)"),
+        (
+            {(1e-7, 1e4): (0.3, 0.3), (1e-6, 1e4, 2): (0.3, 0.3)},
+            ValueError,
+            r"got \(1e-06, 10000\.0, 2\)",
+        ),
         ({(1e-7, 1e4): ("high", 0.3)}, ValueError, "high"),
         ({(1e-7, 0): (0.3, 0.3)}, ValueError, "reg = 0"),
     ],
@@ -469,9 +480,12 @@ def test_weight_histogram_keeps_the_bias_when_asked_and_draws_on_given_axes():
 
 @pytest.mark.parametrize(
     ("weights", "kwargs", "match"),
-    [({}, {}, "non-empty dict"), (np.zeros((3, 2)), {}, "non-empty dict"),
-     ({"w": np.zeros(5)}, {}, r"weights\['w'\] of shape \(D, C\)"),
-     ({"w": np.zeros((3, 2))}, {"bins": 1}, "bins")],
+    [
+        ({}, {}, "non-empty dict"),
+        (np.zeros((3, 2)), {}, "non-empty dict"),
+        ({"w": np.zeros(5)}, {}, r"weights\['w'\] of shape \(D, C\)"),
+        ({"w": np.zeros((3, 2))}, {"bins": 1}, "bins"),
+    ],
 )
 def test_weight_histogram_rejects_bad_input(weights, kwargs, match):
     with pytest.raises(ValueError, match=match):

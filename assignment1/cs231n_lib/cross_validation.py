@@ -230,9 +230,7 @@ def tune_linear_classifier(
             best_val, best_model = val_acc, model
         bar.set_postfix(best_val=f"{best_val:.3f}")
     if best_model is None:
-        raise FloatingPointError(
-            "Training diverged for every setting. Try smaller learning rates."
-        )
+        raise FloatingPointError("Training diverged for every setting. Try smaller learning rates.")
     return results, best_val, best_model
 
 

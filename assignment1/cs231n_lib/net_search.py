@@ -52,19 +52,20 @@ def check_setting(setting, index=0):
             f"e.g. {example}; got {got}."
         )
     hidden_size = setting["hidden_size"]
-    if isinstance(hidden_size, bool) or not isinstance(hidden_size, numbers.Integral) \
-            or hidden_size < 1:
+    if (
+        isinstance(hidden_size, bool)
+        or not isinstance(hidden_size, numbers.Integral)
+        or hidden_size < 1
+    ):
         raise ValueError(
-            f"Expected settings[{index}]['hidden_size'] to be a positive int, got "
-            f"{hidden_size!r}."
+            f"Expected settings[{index}]['hidden_size'] to be a positive int, got {hidden_size!r}."
         )
     values = []
     for key, allow_zero in (("learning_rate", False), ("reg", True), ("num_epochs", False)):
         if not is_positive_float(setting[key], allow_zero):
             bound = ">= 0" if allow_zero else "> 0"
             raise ValueError(
-                f"Expected settings[{index}][{key!r}] to be a number {bound}, got "
-                f"{setting[key]!r}."
+                f"Expected settings[{index}][{key!r}] to be a number {bound}, got {setting[key]!r}."
             )
         values.append(float(setting[key]))
     return (int(hidden_size), *values)
@@ -94,15 +95,18 @@ def random_settings(num_settings, hidden_sizes, learning_rates, regs, num_epochs
     ranges = {}
     for name, bounds in (("learning_rates", learning_rates), ("regs", regs)):
         if len(bounds) != 2 or not all(is_positive_float(b) for b in bounds):
-            raise ValueError(f"Expected {name} to be a range (low, high) of numbers > 0, "
-                             f"got {bounds!r}.")
+            raise ValueError(
+                f"Expected {name} to be a range (low, high) of numbers > 0, got {bounds!r}."
+            )
         ranges[name] = np.log(sorted(float(b) for b in bounds))
     epochs = [num_epochs] if isinstance(num_epochs, numbers.Real) else list(num_epochs)
     settings = [
-        {"hidden_size": int(rng.choice(hidden_sizes)),
-         "learning_rate": float(np.exp(rng.uniform(*ranges["learning_rates"]))),
-         "reg": float(np.exp(rng.uniform(*ranges["regs"]))),
-         "num_epochs": float(epochs[rng.integers(len(epochs))])}
+        {
+            "hidden_size": int(rng.choice(hidden_sizes)),
+            "learning_rate": float(np.exp(rng.uniform(*ranges["learning_rates"]))),
+            "reg": float(np.exp(rng.uniform(*ranges["regs"]))),
+            "num_epochs": float(epochs[rng.integers(len(epochs))]),
+        }
         for _ in range(num_settings)
     ]
     for i, setting in enumerate(settings):
@@ -110,8 +114,19 @@ def random_settings(num_settings, hidden_sizes, learning_rates, regs, num_epochs
     return settings
 
 
-def tune_two_layer_net(X_train, y_train, X_val, y_val, settings, std=1e-4, batch_size=200,
-                       learning_rate_decay=0.95, momentum=0.0, rng=None, progress=True):
+def tune_two_layer_net(
+    X_train,
+    y_train,
+    X_val,
+    y_val,
+    settings,
+    std=1e-4,
+    batch_size=200,
+    learning_rate_decay=0.95,
+    momentum=0.0,
+    rng=None,
+    progress=True,
+):
     """Train one :class:`TwoLayerNet` per setting; keep the best on the validation set.
 
     Every setting starts from the same seeds (the initial weights of a given hidden
@@ -165,14 +180,24 @@ def tune_two_layer_net(X_train, y_train, X_val, y_val, settings, std=1e-4, batch
     bar = tqdm(keys, desc="tuning TwoLayerNet", disable=not progress)
     for key in bar:
         hidden_size, learning_rate, reg, num_epochs = key
-        net = TwoLayerNet(X_train.shape[1], hidden_size, num_classes, std=std, rng=init_seed,
-                          dtype=X_train.dtype)
+        net = TwoLayerNet(
+            X_train.shape[1], hidden_size, num_classes, std=std, rng=init_seed, dtype=X_train.dtype
+        )
         num_iters = max(round(num_epochs * X_train.shape[0] / batch_size), 1)
         try:
             net.history = net.train(
-                X_train, y_train, X_val, y_val, learning_rate=learning_rate,
-                learning_rate_decay=learning_rate_decay, reg=reg, num_iters=num_iters,
-                batch_size=batch_size, momentum=momentum, rng=train_seed)
+                X_train,
+                y_train,
+                X_val,
+                y_val,
+                learning_rate=learning_rate,
+                learning_rate_decay=learning_rate_decay,
+                reg=reg,
+                num_iters=num_iters,
+                batch_size=batch_size,
+                momentum=momentum,
+                rng=train_seed,
+            )
             train_acc = float(np.mean(net.predict(X_train) == y_train))
             val_acc = float(np.mean(net.predict(X_val) == y_val))
         except FloatingPointError:  # diverged: a learning rate too large
@@ -182,6 +207,5 @@ def tune_two_layer_net(X_train, y_train, X_val, y_val, settings, std=1e-4, batch
             best_val, best_net = val_acc, net
         bar.set_postfix(best_val=f"{best_val:.3f}")
     if best_net is None:
-        raise FloatingPointError("Training diverged for every setting. Try smaller learning "
-                                 "rates.")
+        raise FloatingPointError("Training diverged for every setting. Try smaller learning rates.")
     return results, best_val, best_net

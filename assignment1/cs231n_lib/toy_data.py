@@ -118,8 +118,12 @@ def _sample(kind, rng, sizes):
         outside = _in_square_where(rng, sizes[0], _off_ring)
         return [outside, _ring_class_1(rng, sizes[1])]
     # three_modes: blobs of radius 0.7, and the rest keeps 0.3 away from them
-    modes = np.vstack([_in_disk(rng, n, c, 0.7) for n, c in
-                       zip(_class_sizes(sizes[1], 3), MODE_CENTERS, strict=True)])
+    modes = np.vstack(
+        [
+            _in_disk(rng, n, c, 0.7)
+            for n, c in zip(_class_sizes(sizes[1], 3), MODE_CENTERS, strict=True)
+        ]
+    )
     rest = _in_square_where(rng, sizes[0], lambda X: ~_in_disks(X, MODE_CENTERS, 1.0))
     return [rest, modes]
 
@@ -188,8 +192,10 @@ class ToyFit(NamedTuple):
     @property
     def title(self):
         """E.g. ``"SVM (hinge) on quadrants\\nloss 1.000, accuracy 51%"``."""
-        return (f"{_LABELS[self.loss_type]} on {self.kind}\n"
-                f"loss {self.loss:.3f}, accuracy {self.accuracy:.0%}")
+        return (
+            f"{_LABELS[self.loss_type]} on {self.kind}\n"
+            f"loss {self.loss:.3f}, accuracy {self.accuracy:.0%}"
+        )
 
 
 def _new_model(loss):
@@ -198,8 +204,7 @@ def _new_model(loss):
     return LinearSVM(squared_hinge=True) if loss == "svm_squared" else LinearSVM()
 
 
-def train_toy(data, loss="svm", learning_rate=0.1, reg=1e-3, num_iters=200, batch_size=100,
-              rng=0):
+def train_toy(data, loss="svm", learning_rate=0.1, reg=1e-3, num_iters=200, batch_size=100, rng=0):
     """Train a linear classifier (with a bias) on toy data, by :meth:`LinearClassifier.train`.
 
     Parameters
@@ -244,8 +249,15 @@ def train_toy(data, loss="svm", learning_rate=0.1, reg=1e-3, num_iters=200, batc
         y = check_labels(y, X.shape[0])
     Xb = add_bias(X)  # (N, 3)
     model = _new_model(loss)
-    model.train(Xb, y, learning_rate=learning_rate, reg=reg, num_iters=num_iters,
-                batch_size=batch_size, rng=rng)
+    model.train(
+        Xb,
+        y,
+        learning_rate=learning_rate,
+        reg=reg,
+        num_iters=num_iters,
+        batch_size=batch_size,
+        rng=rng,
+    )
     final_loss = float(model.loss(Xb, y, reg)[0])
     accuracy = float(np.mean(model.predict(Xb) == y))
     return ToyFit(model, final_loss, accuracy, X, y, kind, loss, float(learning_rate), reg)

@@ -60,8 +60,7 @@ class TwoLayerNet:
         ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
     """
 
-    def __init__(self, input_size, hidden_size, num_classes, std, rng=None,
-                 dtype=np.float64):
+    def __init__(self, input_size, hidden_size, num_classes, std, rng=None, dtype=np.float64):
         input_size = check_positive_int(input_size, "input_size")
         hidden_size = _check_hidden_size(hidden_size)
         num_classes = check_positive_int(num_classes, "num_classes")
@@ -141,9 +140,22 @@ class TwoLayerNet:
         ### END SOLUTION
         return loss, grads
 
-    def train(self, X, y, X_val=None, y_val=None, learning_rate=1e-3,
-              learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200,
-              momentum=0.0, verbose=False, rng=None, progress=False):
+    def train(
+        self,
+        X,
+        y,
+        X_val=None,
+        y_val=None,
+        learning_rate=1e-3,
+        learning_rate_decay=0.95,
+        reg=5e-6,
+        num_iters=100,
+        batch_size=200,
+        momentum=0.0,
+        verbose=False,
+        rng=None,
+        progress=False,
+    ):
         """Train by minibatch stochastic gradient descent.
 
         Parameters
@@ -209,8 +221,11 @@ class TwoLayerNet:
             with np.errstate(over="ignore", invalid="ignore"):
                 loss, grads = self.loss(X_batch, y_batch, reg=reg)
             if not np.isfinite(loss):
-                decayed = (f" (decayed to {learning_rate:g} by this step)"
-                           if learning_rate != initial_learning_rate else "")
+                decayed = (
+                    f" (decayed to {learning_rate:g} by this step)"
+                    if learning_rate != initial_learning_rate
+                    else ""
+                )
                 raise FloatingPointError(
                     f"Training diverged at iteration {it}: the loss is {loss}. The learning "
                     f"rate {initial_learning_rate:g}{decayed} is too large for reg={reg:g} "
@@ -226,7 +241,8 @@ class TwoLayerNet:
             for name, w in self.params.items():
                 if momentum > 0:
                     self.params[name], velocities[name] = sgd_momentum(
-                        w, grads[name], velocities[name], learning_rate, momentum)
+                        w, grads[name], velocities[name], learning_rate, momentum
+                    )
                 else:
                     self.params[name] = sgd(w, grads[name], learning_rate)
             ### END SOLUTION
@@ -235,10 +251,12 @@ class TwoLayerNet:
             if (it + 1) % iterations_per_epoch == 0:  # the end of an epoch
                 with np.errstate(over="ignore", invalid="ignore"):  # diverging: see above
                     history["train_acc_history"].append(
-                        float(np.mean(self.predict(X_sample) == y_sample)))
+                        float(np.mean(self.predict(X_sample) == y_sample))
+                    )
                     if X_val is not None:
                         history["val_acc_history"].append(
-                            float(np.mean(self.predict(X_val) == y_val)))
+                            float(np.mean(self.predict(X_val) == y_val))
+                        )
                 # TODO: decay the learning rate (multiply it by learning_rate_decay).
                 ### BEGIN SOLUTION
                 learning_rate *= learning_rate_decay
@@ -275,8 +293,9 @@ class TwoLayerNet:
         return X
 
     def _check_y(self, y, num_examples, name):
-        return check_label_range(check_labels(y, num_examples, name), self.num_classes, name,
-                                 "the classes of this net")
+        return check_label_range(
+            check_labels(y, num_examples, name), self.num_classes, name, "the classes of this net"
+        )
 
 
 def _check_hidden_size(hidden_size):

@@ -46,8 +46,10 @@ def _check_images(im, allow_gray):
     if flattened:
         hint = " Reshape flattened 32 x 32 images with im.reshape(-1, 32, 32, 3)."
     elif im.ndim == 3:
-        hint = (" For a stack of gray images use np.repeat(im[..., None], 3, axis=-1); "
-                "for RGBA images drop the alpha channel with im[..., :3].")
+        hint = (
+            " For a stack of gray images use np.repeat(im[..., None], 3, axis=-1); "
+            "for RGBA images drop the alpha channel with im[..., :3]."
+        )
     shapes = "(H, W, 3) or (H, W)" if allow_gray else "(H, W, 3)"
     raise ValueError(
         f"Expected im to be one image of shape {shapes}, or a stack of RGB images of "

@@ -124,8 +124,9 @@ def _cell_histograms(gx, gy):
     rows, cols = np.indices((height, width)) // HOG_CELL_SIZE
     index += (rows * cells_per_row + cols) * num_slots  # row-major cells
     index += (np.arange(num_images) * (num_cells * num_slots))[:, None, None]
-    sums = np.bincount(index.ravel(), weights=magnitude.ravel(),
-                       minlength=num_images * num_cells * num_slots)
+    sums = np.bincount(
+        index.ravel(), weights=magnitude.ravel(), minlength=num_images * num_cells * num_slots
+    )
     sums = sums.reshape(num_images, num_cells, num_slots)
     hist = sums[:, :, :HOG_NUM_BINS] + sums[:, :, HOG_NUM_BINS:-1]
     hist[:, :, 0] += sums[:, :, -1]

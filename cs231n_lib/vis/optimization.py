@@ -41,8 +41,14 @@ def plot_random_search(result, ax=None, show_loss=True, log_x=True):
     fig, ax = _axes(ax)
     tries = np.arange(1, result.losses.size + 1)
     chance = 1.0 / result.num_classes
-    ax.plot(tries, result.best_accuracy, color="C0", lw=2, drawstyle="steps-post",
-            label=f"accuracy of the best W so far (final {result.accuracy:.3f})")
+    ax.plot(
+        tries,
+        result.best_accuracy,
+        color="C0",
+        lw=2,
+        drawstyle="steps-post",
+        label=f"accuracy of the best W so far (final {result.accuracy:.3f})",
+    )
     ax.axhline(chance, color="0.4", linestyle="--", label=f"chance (1/{result.num_classes})")
     ax.set_xlabel("number of random tries")
     ax.set_ylabel("accuracy")
@@ -57,8 +63,14 @@ def plot_random_search(result, ax=None, show_loss=True, log_x=True):
     if show_loss:
         legend_ax = loss_ax = ax.twinx()
         loss_ax.plot(tries, result.losses, ".", color="C1", ms=3, alpha=0.3, label="loss of a try")
-        loss_ax.plot(tries, result.best_losses, color="C1", lw=1.5, drawstyle="steps-post",
-                     label="lowest loss so far")
+        loss_ax.plot(
+            tries,
+            result.best_losses,
+            color="C1",
+            lw=1.5,
+            drawstyle="steps-post",
+            label="lowest loss so far",
+        )
         loss_ax.set_ylabel("loss", color="C1")
         low, high = float(result.losses.min()), float(result.losses.max())
         margin = (high - low) or 1.0

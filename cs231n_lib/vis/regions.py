@@ -19,8 +19,10 @@ from ._common import _axes, _figure
 
 __all__ = ["explore_decision_regions", "plot_decision_regions", "plot_toy_grid"]
 
-INSTALL_HINT = ("Showing the static figure: install ipywidgets (pip install ipywidgets) "
-                "to change the settings interactively.")
+INSTALL_HINT = (
+    "Showing the static figure: install ipywidgets (pip install ipywidgets) "
+    "to change the settings interactively."
+)
 
 
 def _grid(X, resolution, margin=0.1):
@@ -82,12 +84,17 @@ def plot_decision_regions(model, X, y, ax=None, featurize=add_bias, resolution=1
 
     fig, ax = _axes(ax, figsize=(5, 5))
     step_x, step_y = xs[1] - xs[0], ys[1] - ys[0]  # each pixel is centred on its grid point
-    ax.imshow(Z, origin="lower", extent=(xs[0] - step_x / 2, xs[-1] + step_x / 2,
-                                         ys[0] - step_y / 2, ys[-1] + step_y / 2),
-              cmap=ListedColormap(colors), vmin=-0.5, vmax=num_classes - 0.5, alpha=0.25,
-              interpolation="nearest")
-    ax.scatter(X[:, 0], X[:, 1], c=[colors[c] for c in y], s=16, edgecolors="k",
-               linewidths=0.5)
+    ax.imshow(
+        Z,
+        origin="lower",
+        extent=(xs[0] - step_x / 2, xs[-1] + step_x / 2, ys[0] - step_y / 2, ys[-1] + step_y / 2),
+        cmap=ListedColormap(colors),
+        vmin=-0.5,
+        vmax=num_classes - 0.5,
+        alpha=0.25,
+        interpolation="nearest",
+    )
+    ax.scatter(X[:, 0], X[:, 1], c=[colors[c] for c in y], s=16, edgecolors="k", linewidths=0.5)
     ax.set(xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]), aspect="equal")
     if title:
         ax.set_title(title, fontsize="medium")
@@ -113,8 +120,7 @@ def plot_toy_grid(fits, fig=None, ncols=None):
     """
     if not isinstance(fits, Sequence) or not fits:
         raise ValueError(
-            "Expected fits to be a non-empty list of what train_toy returns, got "
-            f"{fits!r:.80}."
+            f"Expected fits to be a non-empty list of what train_toy returns, got {fits!r:.80}."
         )
     for i, fit in enumerate(fits):
         if not isinstance(fit, ToyFit):
@@ -131,7 +137,7 @@ def plot_toy_grid(fits, fig=None, ncols=None):
     for ax, fit in zip(axes, fits, strict=False):  # the last row may have spare axes
         plot_decision_regions(fit.model, fit.X, fit.y, ax=ax, title=fit.title)
         ax.set(xticks=[], yticks=[])  # the coordinates matter little, and ticks are slow
-    for ax in axes[len(fits):]:
+    for ax in axes[len(fits) :]:
         ax.remove()
     fig.set_layout_engine("constrained")
     return fig
@@ -151,8 +157,9 @@ def _draw_one(kind, loss, learning_rate, reg, num_iters, rng):
     import matplotlib.pyplot as plt
 
     try:
-        fit = train_toy(kind, loss=loss, learning_rate=learning_rate, reg=reg,
-                        num_iters=num_iters, rng=rng)
+        fit = train_toy(
+            kind, loss=loss, learning_rate=learning_rate, reg=reg, num_iters=num_iters, rng=rng
+        )
     except FloatingPointError as error:
         print(error)  # the message says which learning rate to try instead
         return None
@@ -165,14 +172,21 @@ def _log_slider(widgets, value, low, high, description):
     """A FloatLogSlider over [10**low, 10**high], widened to hold ``value``."""
     exponent = math.log10(value)
     return widgets.FloatLogSlider(
-        value=value, base=10, min=min(low, math.floor(exponent)),
-        max=max(high, math.ceil(exponent)), step=0.25, description=description,
-        readout_format=".1e", continuous_update=False, style={"description_width": "initial"},
+        value=value,
+        base=10,
+        min=min(low, math.floor(exponent)),
+        max=max(high, math.ceil(exponent)),
+        step=0.25,
+        description=description,
+        readout_format=".1e",
+        continuous_update=False,
+        style={"description_width": "initial"},
     )
 
 
-def explore_decision_regions(kind="quadrants", loss="svm", learning_rate=0.1, reg=1e-3,
-                             num_iters=200, rng=0, widgets=None):
+def explore_decision_regions(
+    kind="quadrants", loss="svm", learning_rate=0.1, reg=1e-3, num_iters=200, rng=0, widgets=None
+):
     """Controls to train a linear classifier on toy data and see its decision regions.
 
     With ipywidgets: a dataset menu, a loss menu ("SVM (hinge)", "SVM (squared
@@ -218,8 +232,11 @@ def explore_decision_regions(kind="quadrants", loss="svm", learning_rate=0.1, re
     settings = {"learning_rate": learning_rate, "reg": reg, "num_iters": num_iters, "rng": rng}
     if not widgets:
         print(INSTALL_HINT)
-        fits = [train_toy(k, loss=name, **settings)
-                for name in dict.fromkeys(("svm", "softmax", loss)) for k in kinds]
+        fits = [
+            train_toy(k, loss=name, **settings)
+            for name in dict.fromkeys(("svm", "softmax", loss))
+            for k in kinds
+        ]
         return plot_toy_grid(fits, ncols=len(kinds))
     from IPython.display import display
 
@@ -228,10 +245,15 @@ def explore_decision_regions(kind="quadrants", loss="svm", learning_rate=0.1, re
 
     ui = widgets.interactive(
         draw,
-        kind=widgets.Dropdown(options=[(f"{k}: {d}", k) for k, d in TOY_KINDS], value=kind,
-                              description="dataset", layout={"width": "420px"}),
-        loss=widgets.Dropdown(options=[(label, k) for k, label in TOY_LOSSES], value=loss,
-                              description="loss"),
+        kind=widgets.Dropdown(
+            options=[(f"{k}: {d}", k) for k, d in TOY_KINDS],
+            value=kind,
+            description="dataset",
+            layout={"width": "420px"},
+        ),
+        loss=widgets.Dropdown(
+            options=[(label, k) for k, label in TOY_LOSSES], value=loss, description="loss"
+        ),
         learning_rate=_log_slider(widgets, learning_rate, -3, 1, "learning rate"),
         reg=_log_slider(widgets, reg, -5, 1, "regularization"),
     )

@@ -22,8 +22,9 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;ver
 pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 mark{background:#ffd36b}.gap{color:#888}
 """
-CSP = ("default-src 'none'; style-src 'sha256-{}'; img-src 'none'; base-uri 'none'; "
-       "form-action 'none'")
+CSP = (
+    "default-src 'none'; style-src 'sha256-{}'; img-src 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def _spans(slices, size):
@@ -71,8 +72,10 @@ def _passage(text, slices):
 
 def _section(rank, pair, prints):
     e = html.escape
-    out = [f'<section id="pair-{rank}"><h2>{rank}. {e(pair.a)} and {e(pair.b)}: '
-           f"{pair.similarity:.1%}</h2>"]
+    out = [
+        f'<section id="pair-{rank}"><h2>{rank}. {e(pair.a)} and {e(pair.b)}: '
+        f"{pair.similarity:.1%}</h2>"
+    ]
     for name, sim_a, sim_b in pair.files:
         fa, fb = prints[pair.a][name], prints[pair.b][name]
         _, _, (slices_a, slices_b) = compare_files(fa, fb)
@@ -80,7 +83,8 @@ def _section(rank, pair, prints):
             f"<h3>{e(name)}: {sim_a:.0%} of {e(pair.a)}'s, {sim_b:.0%} of {e(pair.b)}'s</h3>"
             f'<div class="side"><div><h4>{e(pair.a)}</h4><pre>'
             f"{_passage(fa.raw_code, slices_a)}</pre></div>"
-            f"<div><h4>{e(pair.b)}</h4><pre>{_passage(fb.raw_code, slices_b)}</pre></div></div>")
+            f"<div><h4>{e(pair.b)}</h4><pre>{_passage(fb.raw_code, slices_b)}</pre></div></div>"
+        )
     return "".join(out) + "</section>\n"
 
 
@@ -92,10 +96,14 @@ def page(shown, prints, num_students, threshold):
         f"<td>{p.similarity:.1%}</td><td>"
         + "<br>".join(f"{e(f)} ({sa:.0%} / {sb:.0%})" for f, sa, sb in p.files)
         + "</td></tr>\n"
-        for rank, p in enumerate(shown, 1))
-    table = (f"<table><tr><th>#</th><th>student A</th><th>student B</th><th>similarity</th>"
-             f"<th>files (share of A's / of B's)</th></tr>\n{rows}</table>" if shown else
-             f"<p>No pair of students reaches {threshold:.0%}.</p>")
+        for rank, p in enumerate(shown, 1)
+    )
+    table = (
+        f"<table><tr><th>#</th><th>student A</th><th>student B</th><th>similarity</th>"
+        f"<th>files (share of A's / of B's)</th></tr>\n{rows}</table>"
+        if shown
+        else f"<p>No pair of students reaches {threshold:.0%}.</p>"
+    )
     digest = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
@@ -105,5 +113,7 @@ def page(shown, prints, num_students, threshold):
         f"{num_students * (num_students - 1) // 2} pairs compared; the {len(shown)} most "
         f"similar at or above {threshold:.0%} are shown. Similarity is the share of both "
         "students' own text (release text excluded) that matches the other's.</p>\n"
-        f"{table}\n" + "".join(_section(r, p, prints) for r, p in enumerate(shown, 1))
-        + "</body></html>\n")
+        f"{table}\n"
+        + "".join(_section(r, p, prints) for r, p in enumerate(shown, 1))
+        + "</body></html>\n"
+    )

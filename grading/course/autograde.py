@@ -39,12 +39,16 @@ def plan_run(course, entries, students=None, notebooks=None, force=False, grader
     """Decide what to grade; see the module docstring."""
     unknown = sorted(set(students or ()) - set(entries))
     if unknown:
-        raise CourseError(f"No submission in the course for student id(s) {', '.join(unknown)}"
-                          f"; the ids are listed in {Path(course) / 'intake' / 'report.txt'}.")
+        raise CourseError(
+            f"No submission in the course for student id(s) {', '.join(unknown)}"
+            f"; the ids are listed in {Path(course) / 'intake' / 'report.txt'}."
+        )
     bad = sorted(set(notebooks or ()) - set(NOTEBOOKS))
     if bad:
-        raise CourseError(f"Unknown notebook(s) {', '.join(bad)}: expected some of "
-                          f"{', '.join(NOTEBOOKS)} (without .ipynb).")
+        raise CourseError(
+            f"Unknown notebook(s) {', '.join(bad)}: expected some of "
+            f"{', '.join(NOTEBOOKS)} (without .ipynb)."
+        )
     plan = Plan()
     explicit = bool(students or notebooks or force)
     for student_id, entry in sorted(entries.items()):
@@ -63,36 +67,59 @@ def plan_run(course, entries, students=None, notebooks=None, force=False, grader
     return plan
 
 
-def autograde_course(course, jobs=1, students=None, notebooks=None, force=False,
-                     data_dir=None, references=None, limits=None,
-                     timeout=SUBMISSION_TIMEOUT, cell_timeout=CELL_TIMEOUT,
-                     dask_scheduler=None, progress=True, keep_work=False, repo=REPO,
-                     log=print):
+def autograde_course(
+    course,
+    jobs=1,
+    students=None,
+    notebooks=None,
+    force=False,
+    data_dir=None,
+    references=None,
+    limits=None,
+    timeout=SUBMISSION_TIMEOUT,
+    cell_timeout=CELL_TIMEOUT,
+    dask_scheduler=None,
+    progress=True,
+    keep_work=False,
+    repo=REPO,
+    log=print,
+):
     """Grade what changed in the course folder ``course``; return the new :class:`Grade` list."""
     course = require_course(Path(course).resolve())
     with locked(course, "autograde"):
         entries = course_intake.selected(course)
         if not entries:
-            raise CourseError(f"The course folder {course} has no submissions yet: add them "
-                              f"with `python -m grading intake {course} DOWNLOAD`.")
+            raise CourseError(
+                f"The course folder {course} has no submissions yet: add them "
+                f"with `python -m grading intake {course} DOWNLOAD`."
+            )
         grader = grader_fingerprint(repo)
         plan = plan_run(course, entries, students, notebooks, force, grader)
         if plan.stale:
-            log(f"{len(plan.stale)} submission(s) were graded by an earlier version of the "
-                "notebooks or checks; regrade them with --force (or --notebook NAME).")
+            log(
+                f"{len(plan.stale)} submission(s) were graded by an earlier version of the "
+                "notebooks or checks; regrade them with --force (or --notebook NAME)."
+            )
         if not plan.work:
             log(f"Nothing to grade: all {plan.up_to_date} submission(s) are up to date.")
             return []
-        setup = run.prepare_setup(course, jobs, data_dir, references,
-                                  repo, limits, timeout, cell_timeout, log, keep_work)
-        where = (f"on the Dask cluster at {dask_scheduler}" if dask_scheduler
-                 else f"{jobs} at a time")
-        log(f"Grading {len(plan.work)} submission(s), {where}; "
-            f"{plan.up_to_date} already graded are kept.")
+        setup = run.prepare_setup(
+            course, jobs, data_dir, references, repo, limits, timeout, cell_timeout, log, keep_work
+        )
+        where = (
+            f"on the Dask cluster at {dask_scheduler}" if dask_scheduler else f"{jobs} at a time"
+        )
+        log(
+            f"Grading {len(plan.work)} submission(s), {where}; "
+            f"{plan.up_to_date} already graded are kept."
+        )
         pairs = [(sub, only) for sub, only, _ in plan.work]
         by_id = {sub.student_id: entry for sub, _, entry in plan.work}
-        results = (run.map_dask(dask_scheduler, pairs, setup) if dask_scheduler
-                   else run.map_local(jobs, pairs, setup))
+        results = (
+            run.map_dask(dask_scheduler, pairs, setup)
+            if dask_scheduler
+            else run.map_local(jobs, pairs, setup)
+        )
         grades = []
         points = run.maxima(setup.template)
         for grade in tqdm(results, total=len(pairs), desc="submissions", disable=not progress):
@@ -106,19 +133,33 @@ def autograde_course(course, jobs=1, students=None, notebooks=None, force=False,
 def commit(course, grade, entry, grader, keep_work=False):
     """Put one graded submission into the course folder (gradebook, files, state)."""
     scratch = Path(grade.workdir)
-    kept = commit_submission(course, scratch / "gradebook.db", grade.student_id, grade.cells,
-                             grade.notebooks, entry.submitted_at, entry.student_info())
+    kept = commit_submission(
+        course,
+        scratch / "gradebook.db",
+        grade.student_id,
+        grade.cells,
+        grade.notebooks,
+        entry.submitted_at,
+        entry.student_info(),
+    )
     previous = read_state(course, grade.student_id) or {}
     resubmitted = previous.get("fingerprint") not in (None, entry.fingerprint)
     if kept and resubmitted:
         grade.problems.append(
             f"resubmitted after manual grading of {', '.join(kept)}: the grades and comments "
-            "entered are kept; review them against the new answers")
-    for step, source in (("submitted", "submitted"), ("autograded", PUBLIC),
-                         ("feedback", "feedback")):
-        _replace_notebooks(scratch / source / grade.student_id / ASSIGNMENT,
-                           course / step / grade.student_id / ASSIGNMENT, grade.notebooks,
-                           whole=(step == "submitted" and grade.notebooks == list(NOTEBOOKS)))
+            "entered are kept; review them against the new answers"
+        )
+    for step, source in (
+        ("submitted", "submitted"),
+        ("autograded", PUBLIC),
+        ("feedback", "feedback"),
+    ):
+        _replace_notebooks(
+            scratch / source / grade.student_id / ASSIGNMENT,
+            course / step / grade.student_id / ASSIGNMENT,
+            grade.notebooks,
+            whole=(step == "submitted" and grade.notebooks == list(NOTEBOOKS)),
+        )
     state = _merged_state(previous, grade, entry, grader)
     write_state(course, grade.student_id, state)
     _log(course, grade)
@@ -158,18 +199,28 @@ def _merged_state(previous, grade, entry, grader):
     if partial:
         problems = [p for p in previous.get("problems", []) if p not in problems] + problems
     failed = {g: v for g, v in previous.get("failed", {}).items() if partial} | grade.failed
-    return {"student_id": grade.student_id, "submission": grade.submission,
-            "fingerprint": entry.fingerprint, "grader": grader,
-            "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": grade.seconds,
-            "scores": scores, "cells": cells, "problems": problems, "failed": failed,
-            "restored": grade.restored}
+    return {
+        "student_id": grade.student_id,
+        "submission": grade.submission,
+        "fingerprint": entry.fingerprint,
+        "grader": grader,
+        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": grade.seconds,
+        "scores": scores,
+        "cells": cells,
+        "problems": problems,
+        "failed": failed,
+        "restored": grade.restored,
+    }
 
 
 def _log(course, grade):
     total = sum(s.get("score", 0.0) for s in grade.scores.values())
-    line = (f"{time.strftime('%Y-%m-%d %H:%M:%S')} graded {grade.student_id} "
-            f"({','.join(grade.notebooks)}): {total:g} automatic points, "
-            f"{len(grade.problems)} problem(s), {grade.seconds:.1f} s\n")
+    line = (
+        f"{time.strftime('%Y-%m-%d %H:%M:%S')} graded {grade.student_id} "
+        f"({','.join(grade.notebooks)}): {total:g} automatic points, "
+        f"{len(grade.problems)} problem(s), {grade.seconds:.1f} s\n"
+    )
     with open(Path(course) / "log" / "autograde.log", "a") as f:
         f.write(line)
 
@@ -178,12 +229,18 @@ def state_grades(course):
     """Every graded student's latest result, as :class:`~grading.autograde.Grade` objects."""
     grades = []
     for student_id, state in all_states(course).items():
-        grades.append(run.Grade(student_id, state.get("submission", student_id),
-                                scores=state.get("scores", {}),
-                                problems=state.get("problems", []),
-                                restored=state.get("restored", []),
-                                failed=state.get("failed", {}), cells=state.get("cells", {}),
-                                seconds=state.get("seconds", 0.0)))
+        grades.append(
+            run.Grade(
+                student_id,
+                state.get("submission", student_id),
+                scores=state.get("scores", {}),
+                problems=state.get("problems", []),
+                restored=state.get("restored", []),
+                failed=state.get("failed", {}),
+                cells=state.get("cells", {}),
+                seconds=state.get("seconds", 0.0),
+            )
+        )
     return grades
 
 
@@ -192,10 +249,21 @@ def write_summary(course, points):
     run.write_grades(Path(course) / "grades.csv", state_grades(course), points)
 
 
-
-def autograde_class(submissions, output, jobs=1, data_dir=None, repo=REPO, progress=True,
-                    timeout=SUBMISSION_TIMEOUT, cell_timeout=CELL_TIMEOUT, limits=None,
-                    references=None, dask_scheduler=None, keep_work=False, log=print):
+def autograde_class(
+    submissions,
+    output,
+    jobs=1,
+    data_dir=None,
+    repo=REPO,
+    progress=True,
+    timeout=SUBMISSION_TIMEOUT,
+    cell_timeout=CELL_TIMEOUT,
+    limits=None,
+    references=None,
+    dask_scheduler=None,
+    keep_work=False,
+    log=print,
+):
     """One step from a folder of submissions to grades: ``autograde SUBMISSIONS OUTPUT``.
 
     ``OUTPUT`` becomes a course folder (made when missing, with no late policy: a
@@ -211,7 +279,17 @@ def autograde_class(submissions, output, jobs=1, data_dir=None, repo=REPO, progr
         text = render_template(lms="folders").replace('policy = "per-day"', 'policy = "none"')
         init_course(output, text, repo)
     intake_download(output, submissions, fmt="folders", log=lambda *_: None)
-    return autograde_course(output, jobs=jobs, data_dir=data_dir, references=references,
-                            limits=limits, timeout=timeout, cell_timeout=cell_timeout,
-                            dask_scheduler=dask_scheduler, progress=progress,
-                            keep_work=keep_work, repo=repo, log=log)
+    return autograde_course(
+        output,
+        jobs=jobs,
+        data_dir=data_dir,
+        references=references,
+        limits=limits,
+        timeout=timeout,
+        cell_timeout=cell_timeout,
+        dask_scheduler=dask_scheduler,
+        progress=progress,
+        keep_work=keep_work,
+        repo=repo,
+        log=log,
+    )

@@ -160,8 +160,10 @@ def localize(naive, zone):
     # A skipped time does not survive the round trip through UTC.
     back = aware.astimezone(dt_timezone.utc).astimezone(zone).replace(tzinfo=None)
     if back != naive:
-        raise ValueError(f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks "
-                         f"skip it when they spring forward)")
+        raise ValueError(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks "
+            f"skip it when they spring forward)"
+        )
     return aware
 
 
@@ -237,8 +239,11 @@ class _Reader:
         value = self.table.get(key, default)
         if value not in choices:
             hint = _closest(value, choices) if isinstance(value, str) else ""
-            raise self.error(key, "one of " + ", ".join(map(repr, choices)),
-                             f"{hint}Write for example {key} = {choices[0]!r}")
+            raise self.error(
+                key,
+                "one of " + ", ".join(map(repr, choices)),
+                f"{hint}Write for example {key} = {choices[0]!r}",
+            )
         return value
 
     def text(self, key, default=None, example="..."):
@@ -252,15 +257,17 @@ class _Reader:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not ok or value < low or (high is not None and value > high):
             span = f"between {low} and {high}" if high is not None else f">= {low}"
-            raise self.error(key, f"a number {span}",
-                             f"Write a number, like {key} = {default:g} (no quotes)")
+            raise self.error(
+                key, f"a number {span}", f"Write a number, like {key} = {default:g} (no quotes)"
+            )
         return float(value)
 
     def flag(self, key, default):
         value = self.table.get(key, default)
         if not isinstance(value, bool):
-            raise self.error(key, "true or false",
-                             f"Write {key} = {str(default).lower()} (no quotes)")
+            raise self.error(
+                key, "true or false", f"Write {key} = {str(default).lower()} (no quotes)"
+            )
         return value
 
     def when(self, key, zone, required):
@@ -268,14 +275,20 @@ class _Reader:
         if value is None and not required:
             return None
         if value is None:
-            raise self.error(key, "a date and time like 2026-10-15T23:59:00-07:00",
-                             f"Add {key} = 2026-10-15T23:59:00-07:00 under [{self.section}]")
+            raise self.error(
+                key,
+                "a date and time like 2026-10-15T23:59:00-07:00",
+                f"Add {key} = 2026-10-15T23:59:00-07:00 under [{self.section}]",
+            )
         try:
             return parse_when(value, zone)
         except ValueError as err:
-            raise self.error(key, "a date and time like 2026-10-15T23:59:00-07:00",
-                             f"Write {key} = 2026-10-15T23:59:00-07:00 (no quotes), or a "
-                             f"local time read in the course's timezone ({err})") from None
+            raise self.error(
+                key,
+                "a date and time like 2026-10-15T23:59:00-07:00",
+                f"Write {key} = 2026-10-15T23:59:00-07:00 (no quotes), or a "
+                f"local time read in the course's timezone ({err})",
+            ) from None
 
     def path(self, key, course_dir):
         if key not in self.table:
@@ -283,9 +296,12 @@ class _Reader:
         name = self.text(key)
         path = (course_dir / name).resolve()
         if not path.is_file():
-            raise self.error(key, f"a file in {course_dir}", f"Put the file at {path}, or "
-                             f"comment the line out (# {key} = ...)",
-                             got=f"{name!r}, which is not there")
+            raise self.error(
+                key,
+                f"a file in {course_dir}",
+                f"Put the file at {path}, or comment the line out (# {key} = ...)",
+                got=f"{name!r}, which is not there",
+            )
         return path
 
 
@@ -294,14 +310,24 @@ def _sections(file, data):
     tables = {}
     for name, table in data.items():
         if name not in KEYS or not isinstance(table, dict):
-            raise ConfigError(file, None, None, "the sections " + ", ".join(
-                f"[{s}]" for s in KEYS), f"{name!r}", f"{_closest(name, list(KEYS))}Rename "
-                "or remove it (keys go under a [section] line)")
+            raise ConfigError(
+                file,
+                None,
+                None,
+                "the sections " + ", ".join(f"[{s}]" for s in KEYS),
+                f"{name!r}",
+                f"{_closest(name, list(KEYS))}Rename or remove it (keys go under a [section] line)",
+            )
         for key in table:
             if key not in KEYS[name]:
-                raise ConfigError(file, name, key, "one of " + ", ".join(KEYS[name]),
-                                  f"the unknown key {key!r}",
-                                  f"{_closest(key, KEYS[name])}Rename or remove it")
+                raise ConfigError(
+                    file,
+                    name,
+                    key,
+                    "one of " + ", ".join(KEYS[name]),
+                    f"the unknown key {key!r}",
+                    f"{_closest(key, KEYS[name])}Rename or remove it",
+                )
         tables[name] = _Reader(file, name, table)
     return {name: tables.get(name, _Reader(file, name, {})) for name in KEYS}
 
@@ -312,38 +338,56 @@ def _zone(reader):
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         hint = _closest(name, sorted(available_timezones()))
-        raise reader.error("timezone", "an IANA time zone name like 'America/Los_Angeles'",
-                           f"{hint}See https://en.wikipedia.org/wiki/"
-                           "List_of_tz_database_time_zones") from None
+        raise reader.error(
+            "timezone",
+            "an IANA time zone name like 'America/Los_Angeles'",
+            f"{hint}See https://en.wikipedia.org/wiki/List_of_tz_database_time_zones",
+        ) from None
 
 
 def _assignment(reader):
     zone = _zone(reader)
-    return AssignmentConfig(reader.text("name"), reader.when("due", zone, True), zone,
-                            reader.choice("grade", GRADE_CHOICES, "latest-before-due"))
+    return AssignmentConfig(
+        reader.text("name"),
+        reader.when("due", zone, True),
+        zone,
+        reader.choice("grade", GRADE_CHOICES, "latest-before-due"),
+    )
 
 
 def _late(reader, assignment):
     policy = reader.choice("policy", LATE_POLICIES, "per-day")
     cutoff = reader.when("cutoff", assignment.timezone, policy == "cutoff")
     if cutoff is not None and policy == "none":
-        raise reader.error("cutoff", "no cutoff with policy = 'none'",
-                           "Remove the cutoff, or set policy = 'cutoff' or 'per-day'")
+        raise reader.error(
+            "cutoff",
+            "no cutoff with policy = 'none'",
+            "Remove the cutoff, or set policy = 'cutoff' or 'per-day'",
+        )
     if cutoff is not None and utc(cutoff) <= utc(assignment.due):
-        raise reader.error("cutoff", f"a time after the due date "
-                           f"({format_when(assignment.due, assignment.timezone)})",
-                           "Move the cutoff after the due date")
-    return LateConfig(policy, timedelta(minutes=reader.number("grace_minutes", 15, 0)),
-                      reader.number("percent_per_day", 10, 0, 100),
-                      reader.number("max_percent", 50, 0, 100), cutoff)
+        raise reader.error(
+            "cutoff",
+            f"a time after the due date ({format_when(assignment.due, assignment.timezone)})",
+            "Move the cutoff after the due date",
+        )
+    return LateConfig(
+        policy,
+        timedelta(minutes=reader.number("grace_minutes", 15, 0)),
+        reader.number("percent_per_day", 10, 0, 100),
+        reader.number("max_percent", 50, 0, 100),
+        cutoff,
+    )
 
 
 def _lms(reader, assignment, course_dir):
-    return LmsConfig(reader.choice("format", FORMATS, "folders"),
-                     reader.path("roster", course_dir), reader.path("extensions", course_dir),
-                     reader.flag("use_file_times", False),
-                     reader.text("grades_column", assignment.name),
-                     reader.choice("missing", MISSING_CHOICES, "zero"))
+    return LmsConfig(
+        reader.choice("format", FORMATS, "folders"),
+        reader.path("roster", course_dir),
+        reader.path("extensions", course_dir),
+        reader.flag("use_file_times", False),
+        reader.text("grades_column", assignment.name),
+        reader.choice("missing", MISSING_CHOICES, "zero"),
+    )
 
 
 def load_config(course_dir):
@@ -366,18 +410,34 @@ def load_config(course_dir):
     course_dir = Path(course_dir).resolve()
     file = course_dir / CONFIG_FILE
     if not file.is_file():
-        raise ConfigError(file, None, None, "a course.toml file", "no such file",
-                          "Create the course folder with `python -m grading init`, or "
-                          "write grading.course.config.render_template() there")
+        raise ConfigError(
+            file,
+            None,
+            None,
+            "a course.toml file",
+            "no such file",
+            "Create the course folder with `python -m grading init`, or "
+            "write grading.course.config.render_template() there",
+        )
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(file, None, None, "valid TOML", f"a syntax error ({err})",
-                          "Correct that line; strings need quotes, times do not") from None
+        raise ConfigError(
+            file,
+            None,
+            None,
+            "valid TOML",
+            f"a syntax error ({err})",
+            "Correct that line; strings need quotes, times do not",
+        ) from None
     sections = _sections(file, data)
     assignment = _assignment(sections["assignment"])
-    return CourseConfig(course_dir, assignment, _late(sections["late"], assignment),
-                        _lms(sections["lms"], assignment, course_dir))
+    return CourseConfig(
+        course_dir,
+        assignment,
+        _late(sections["late"], assignment),
+        _lms(sections["lms"], assignment, course_dir),
+    )
 
 
 def render_template(due=None, timezone=None, lms=None):
@@ -396,9 +456,10 @@ def render_template(due=None, timezone=None, lms=None):
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Expected an IANA time zone name like 'America/Los_Angeles', got "
-                         f"{timezone!r}. {_closest(timezone, sorted(available_timezones()))}"
-                         ) from None
+        raise ValueError(
+            f"Expected an IANA time zone name like 'America/Los_Angeles', got "
+            f"{timezone!r}. {_closest(timezone, sorted(available_timezones()))}"
+        ) from None
     lms = lms or "canvas"
     if lms not in FORMATS:
         raise ValueError(f"Expected lms to be one of {', '.join(FORMATS)}, got {lms!r}.")
@@ -407,6 +468,8 @@ def render_template(due=None, timezone=None, lms=None):
         try:
             localize(due, zone)
         except ValueError as err:
-            raise ValueError(f"Expected a due time that exists in {timezone}, got {err}. "
-                             "Give another time, or one with an offset.") from None
+            raise ValueError(
+                f"Expected a due time that exists in {timezone}, got {err}. "
+                "Give another time, or one with an offset."
+            ) from None
     return TEMPLATE.format(due=due.isoformat(), timezone=timezone, lms=lms)

@@ -38,9 +38,11 @@ from .gradebook import open_gradebook
 from .intake import course_deadlines, course_roster, load_records, selected
 from .lms_export import feedback_upload_name
 
-PAGE_STYLE = ("body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}"
-              "td,th{border:1px solid #bbb;padding:.25em .6em}td.n{text-align:right}"
-              "iframe{width:100%;height:85vh;border:1px solid #888}")
+PAGE_STYLE = (
+    "body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #bbb;padding:.25em .6em}td.n{text-align:right}"
+    "iframe{width:100%;height:85vh;border:1px solid #888}"
+)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
@@ -69,8 +71,13 @@ def submission_points(gb, student_id):
             if grade.needs_manual_grade and grade.manual_score is None:
                 pending += grade.max_score
                 waiting += 1
-        out[nb.name] = {"auto": auto, "manual": manual, "max": float(nb.max_score),
-                        "pending": pending, "waiting": waiting}
+        out[nb.name] = {
+            "auto": auto,
+            "manual": manual,
+            "max": float(nb.max_score),
+            "pending": pending,
+            "waiting": waiting,
+        }
     return out
 
 
@@ -121,23 +128,31 @@ def summary_markdown(notebook, points, penalty, name, student_id, label):
     mine = points[notebook]
     earned, most, kept = totals(points, penalty)
     lines = [
-        f"## Feedback summary: {md_text(notebook)}.ipynb", "",
+        f"## Feedback summary: {md_text(notebook)}.ipynb",
+        "",
         f"Student: {md_text(name or student_id)} ({md_text(student_id)}). "
-        f"Graded attempt: {md_text(label or 'unnamed')}.", "",
-        "| | Points |", "|:--|--:|",
+        f"Graded attempt: {md_text(label or 'unnamed')}.",
+        "",
+        "| | Points |",
+        "|:--|--:|",
         f"| Automatic points (test cells) | {_n(mine['auto'])} |",
         f"| Manual points (graded by the TAs) | {_n(mine['manual'])} |",
         f"| This notebook | {_n(mine['auto'] + mine['manual'])} / {_n(mine['max'])} |",
         f"| Whole submission, before the late penalty | {_n(earned)} / {_n(most)} |",
         f"| Late penalty | {_percent(penalty)} |",
-        f"| Whole submission, after the late penalty | {_n(kept)} / {_n(most)} |", "",
+        f"| Whole submission, after the late penalty | {_n(kept)} / {_n(most)} |",
+        "",
         f"Late penalty: {md_text(penalty.reason)}. The late penalty applies to the total "
         "of the whole submission (all five notebooks), not to this notebook: the points "
-        "below are before it.", ""]
+        "below are before it.",
+        "",
+    ]
     if mine["waiting"]:
-        lines.append(f"**Not graded yet:** {mine['waiting']} written answer(s) of this "
-                     f"notebook, worth {_n(mine['pending'])} points, wait for a TA; they "
-                     "show 0 points below until they are graded.")
+        lines.append(
+            f"**Not graded yet:** {mine['waiting']} written answer(s) of this "
+            f"notebook, worth {_n(mine['pending'])} points, wait for a TA; they "
+            "show 0 points below until they are graded."
+        )
     else:
         lines.append("Every written answer of this notebook has been graded.")
     return "\n".join(lines)
@@ -159,7 +174,8 @@ def _scratch_notebooks(source, dest, points, penalty, entry, student_id):
             continue
         nb = nbformat.read(path, as_version=4)
         cell = nbformat.v4.new_markdown_cell(
-            summary_markdown(nb_name, points, penalty, name, student_id, label))
+            summary_markdown(nb_name, points, penalty, name, student_id, label)
+        )
         cell.id = "cs231n-feedback-summary"
         cell.metadata["cs231n"] = {"feedback": "summary"}
         nb.cells = [cell, *(c for c in nb.cells if _shown(c))]
@@ -184,8 +200,10 @@ def regenerate_feedback(course, students=None, log=print):
     graded = _graded(course)
     unknown = sorted(set(students or ()) - set(graded))
     if unknown:
-        raise CourseError(f"No graded submission for student id(s) {', '.join(unknown)}; "
-                          f"grade them first with `python -m grading autograde {course}`.")
+        raise CourseError(
+            f"No graded submission for student id(s) {', '.join(unknown)}; "
+            f"grade them first with `python -m grading autograde {course}`."
+        )
     done = []
     with locked(course, "feedback"):
         entries, penalties = selected(course), late_penalties(course, graded)
@@ -200,15 +218,23 @@ def regenerate_feedback(course, students=None, log=print):
                     continue
                 with open_gradebook(course) as gb:
                     points = submission_points(gb, sid)
-                _scratch_notebooks(source, scratch / sid / ASSIGNMENT, points, penalties[sid],
-                                   entries.get(sid), sid)
+                _scratch_notebooks(
+                    source,
+                    scratch / sid / ASSIGNMENT,
+                    points,
+                    penalties[sid],
+                    entries.get(sid),
+                    sid,
+                )
                 result = api.generate_feedback(ASSIGNMENT, sid)
                 if result.get("success"):
                     protect_pages(course / "feedback" / sid / ASSIGNMENT)
                     done.append(sid)
                 else:
-                    log(f"{sid}: nbgrader could not render the feedback: "
-                        f"{(result.get('error') or result.get('log') or '').strip()[-500:]}")
+                    log(
+                        f"{sid}: nbgrader could not render the feedback: "
+                        f"{(result.get('error') or result.get('log') or '').strip()[-500:]}"
+                    )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     log(f"Feedback rendered for {len(done)} student(s).")
@@ -217,16 +243,16 @@ def regenerate_feedback(course, students=None, log=print):
 
 def _upload_info(lms, record):
     """What :func:`feedback_upload_name` needs of one student (see its docstring)."""
-    chosen = next((a for a in record.get("attempts", []) if a["dir"] == record.get("selected")),
-                  {})
+    chosen = next((a for a in record.get("attempts", []) if a["dir"] == record.get("selected")), {})
     label = chosen.get("label", "")
     if lms == "canvas":
         # Intake keeps Canvas's "lastfirst_[LATE_]userid"; the file id is the attempt's key.
         who = (label.split("_")[0] if label else "") or "student"
         key = str(chosen.get("key", ""))
         label = f"{who}_{record['lms_id']}_{int(key)}" if key.isdigit() else label
-    return SimpleNamespace(label=label, lms_id=record.get("lms_id", ""),
-                           name=record.get("name", ""))
+    return SimpleNamespace(
+        label=label, lms_id=record.get("lms_id", ""), name=record.get("name", "")
+    )
 
 
 def student_page(student_id, name, label, points, penalty, pages):
@@ -240,13 +266,20 @@ def student_page(student_id, name, label, points, penalty, pages):
     rows = "".join(
         f"<tr><td><a href='#nb-{esc(nb)}'>{esc(nb)}.ipynb</a></td><td class=n>{_n(p['auto'])}"
         f"</td><td class=n>{_n(p['manual'])}</td><td class=n>{_n(p['max'])}</td>"
-        f"<td class=n>{_n(p['pending'])}</td></tr>" for nb, p in points.items())
+        f"<td class=n>{_n(p['pending'])}</td></tr>"
+        for nb, p in points.items()
+    )
     frames = "".join(
-        f"<h2 id='nb-{esc(nb)}'>{esc(nb)}.ipynb</h2>" + (
+        f"<h2 id='nb-{esc(nb)}'>{esc(nb)}.ipynb</h2>"
+        + (
             f'<iframe sandbox title="{esc(nb)}.ipynb" '
             f'srcdoc="{esc(frame_document(pages[nb]), quote=True)}">'
-            "</iframe>" if nb in pages else "<p>No feedback page for this notebook.</p>")
-        for nb in points)
+            "</iframe>"
+            if nb in pages
+            else "<p>No feedback page for this notebook.</p>"
+        )
+        for nb in points
+    )
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
@@ -262,7 +295,8 @@ def student_page(student_id, name, label, points, penalty, pages):
         "<td></td></tr></table><p>The late penalty applies to the total of the whole "
         "submission. Written answers not graded yet count 0 until a TA grades them. Each "
         "notebook's page below shows the points of every cell and the TAs' comments.</p>"
-        f"{frames}</body></html>\n")
+        f"{frames}</body></html>\n"
+    )
 
 
 def _write(path, text):
@@ -293,8 +327,11 @@ def export_feedback(course, lms, out_dir, regenerate=True, log=print):
     with open_gradebook(course) as gb:
         for sid in sorted(records):
             folder = course / "feedback" / sid / ASSIGNMENT
-            pages = {nb: (folder / f"{nb}.html").read_text(encoding="utf-8")
-                     for nb in NOTEBOOKS if (folder / f"{nb}.html").is_file()}
+            pages = {
+                nb: (folder / f"{nb}.html").read_text(encoding="utf-8")
+                for nb in NOTEBOOKS
+                if (folder / f"{nb}.html").is_file()
+            }
             try:
                 points = submission_points(gb, sid)
                 name = feedback_upload_name(lms, _upload_info(lms, records[sid]), sid)
@@ -307,8 +344,10 @@ def export_feedback(course, lms, out_dir, regenerate=True, log=print):
             if not pages:
                 skipped.append(f"{sid} (no feedback pages)")
                 continue
-            _write(out_dir / name, student_page(sid, *_who(entries.get(sid)), points,
-                                                penalties[sid], pages))
+            _write(
+                out_dir / name,
+                student_page(sid, *_who(entries.get(sid)), points, penalties[sid], pages),
+            )
             written.append(name)
     if skipped:
         log(f"Skipped {len(skipped)} student(s): {'; '.join(skipped)}")

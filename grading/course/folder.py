@@ -35,8 +35,21 @@ from ..coursedir import ASSIGNMENT, REPO, protected_files
 COURSE_FILE = "course.toml"
 LOCK_FILE = ".lock"
 # Folders nbgrader must not copy into the students' submitted or feedback folders.
-IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "intake", "state",
-           "exports", "log", "work", "private", "inputs", "dataset", "exchange"]
+IGNORED = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "intake",
+    "state",
+    "exports",
+    "log",
+    "work",
+    "private",
+    "inputs",
+    "dataset",
+    "exchange",
+]
 
 NBGRADER_CONFIG = """\
 # Written by `python -m grading init`: nbgrader's configuration of this course folder.
@@ -70,15 +83,20 @@ def require_course(path):
         raise CourseError(
             f"{path} is not a course folder (it has no {missing}). Create one with "
             f"`python -m grading init {path}`, then add submissions with "
-            f"`python -m grading intake {path} DOWNLOAD`.")
+            f"`python -m grading intake {path} DOWNLOAD`."
+        )
     return path
 
 
 def nbgrader_config_text(assignment=ASSIGNMENT):
     from .formgrader import DISABLED_AUTOGRADE_CONFIG
 
-    return NBGRADER_CONFIG.format(ignored=IGNORED, assignment=assignment,
-                                  protected=protected_files(), disabled=DISABLED_AUTOGRADE_CONFIG)
+    return NBGRADER_CONFIG.format(
+        ignored=IGNORED,
+        assignment=assignment,
+        protected=protected_files(),
+        disabled=DISABLED_AUTOGRADE_CONFIG,
+    )
 
 
 def init_course(path, config_text, repo=REPO):
@@ -126,9 +144,18 @@ def locked(path, command):
                 "their results); if it was stopped, its lock has already gone."
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"command": command, "pid": os.getpid(),
-                                  "host": socket.gethostname(),
-                                  "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode(), 0)
+        os.pwrite(
+            fd,
+            json.dumps(
+                {
+                    "command": command,
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+                }
+            ).encode(),
+            0,
+        )
         yield
     finally:
         os.close(fd)  # closing releases the flock
@@ -139,5 +166,7 @@ def _read_holder(fd):
         info = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
     except (ValueError, OSError):
         return "a command whose details could not be read"
-    return (f"`{info.get('command', '?')}` (pid {info.get('pid', '?')} on "
-            f"{info.get('host', '?')}, since {info.get('since', '?')})")
+    return (
+        f"`{info.get('command', '?')}` (pid {info.get('pid', '?')} on "
+        f"{info.get('host', '?')}, since {info.get('since', '?')})"
+    )

@@ -40,13 +40,17 @@ def ensure_student(gb, student_id, info=None):
     """Create or update the gradebook's student with the roster's names and email."""
     info = info or {}
     # formgrader writes the names into its page unescaped: no markup gets there.
-    fields = {k: (inert_name(info[k]) if k.endswith("_name") else info[k])
-              for k in ("first_name", "last_name", "email", "lms_user_id") if info.get(k)}
+    fields = {
+        k: (inert_name(info[k]) if k.endswith("_name") else info[k])
+        for k in ("first_name", "last_name", "email", "lms_user_id")
+        if info.get(k)
+    }
     return gb.update_or_create_student(student_id, **fields)
 
 
-def commit_submission(course, scratch_db, student_id, cells, notebooks, timestamp=None,
-                      student=None):
+def commit_submission(
+    course, scratch_db, student_id, cells, notebooks, timestamp=None, student=None
+):
     """Copy one graded submission into the class gradebook; keep what people entered.
 
     Parameters
@@ -150,7 +154,9 @@ def _set_unless_graded(grade, auto, needs):
     from sqlalchemy.orm import object_session
 
     object_session(grade).query(Grade).filter(
-        Grade.id == grade.id, Grade.manual_score.is_(None), Grade.extra_credit.is_(None),
+        Grade.id == grade.id,
+        Grade.manual_score.is_(None),
+        Grade.extra_credit.is_(None),
     ).update({"auto_score": auto, "needs_manual_grade": needs}, synchronize_session=False)
 
 

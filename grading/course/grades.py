@@ -71,9 +71,18 @@ def collect(course, config):
                 continue
             penalty = penalties[student_id]
             raw = sum(p["auto"] + p["manual"] for p in points.values())
-            out.append(FinalGrade(student_id, rec["lms_id"], rec.get("name", ""), points, raw,
-                                  penalty.fraction, penalty.reason,
-                                  on_roster=rec.get("on_roster", roster is None)))
+            out.append(
+                FinalGrade(
+                    student_id,
+                    rec["lms_id"],
+                    rec.get("name", ""),
+                    points,
+                    raw,
+                    penalty.fraction,
+                    penalty.reason,
+                    on_roster=rec.get("on_roster", roster is None),
+                )
+            )
             submission = gb.find_submission(ASSIGNMENT, student_id)
             for nb in submission.notebooks:  # so that formgrader and nbgrader export agree
                 earned = points[nb.name]["auto"] + points[nb.name]["manual"]
@@ -89,8 +98,10 @@ def unfinished(grades):
         for nb in NOTEBOOKS:
             pending = g.points.get(nb, {}).get("pending", 0.0)
             if pending:
-                lines.append(f"{g.student_id}: {nb}: {pending:g} point(s) of written answers "
-                             "not graded yet (formgrader)")
+                lines.append(
+                    f"{g.student_id}: {nb}: {pending:g} point(s) of written answers "
+                    "not graded yet (formgrader)"
+                )
     return lines
 
 
@@ -103,16 +114,30 @@ def _columns():
 
 
 def _row(g):
-    row = {"student_id": g.student_id, "lms_id": safe_cell(clean(g.lms_id, 200)),
-           "name": safe_cell(clean(g.name, 200))}
+    row = {
+        "student_id": g.student_id,
+        "lms_id": safe_cell(clean(g.lms_id, 200)),
+        "name": safe_cell(clean(g.name, 200)),
+    }
     for nb in NOTEBOOKS:
         p = g.points.get(nb, {"auto": 0, "manual": 0, "max": 0})
-        row.update({f"{nb}_auto": _num(p["auto"]), f"{nb}_manual": _num(p["manual"]),
-                    f"{nb}_max": _num(p["max"])})
-    row.update({"before_penalty": _num(g.raw), "late_penalty": _num(g.penalty),
-                "total": _num(g.total), "max": _num(sum(p["max"] for p in g.points.values())),
-                "pending_manual": _num(sum(p["pending"] for p in g.points.values())),
-                "late_reason": safe_cell(g.penalty_reason)})
+        row.update(
+            {
+                f"{nb}_auto": _num(p["auto"]),
+                f"{nb}_manual": _num(p["manual"]),
+                f"{nb}_max": _num(p["max"]),
+            }
+        )
+    row.update(
+        {
+            "before_penalty": _num(g.raw),
+            "late_penalty": _num(g.penalty),
+            "total": _num(g.total),
+            "max": _num(sum(p["max"] for p in g.points.values())),
+            "pending_manual": _num(sum(p["pending"] for p in g.points.values())),
+            "late_reason": safe_cell(g.penalty_reason),
+        }
+    )
     return row
 
 
@@ -146,8 +171,7 @@ def export_grades(course, lms=None, log=print):
         rows, warnings = _lms_rows(grades, records, roster, config)
         warnings = unfinished(grades) + warnings
         lms_file = exports / f"{lms}_grades.csv"
-        max_points = max((sum(p["max"] for p in g.points.values()) for g in grades),
-                         default=100)
+        max_points = max((sum(p["max"] for p in g.points.values()) for g in grades), default=100)
         write_grades_csv(lms_file, lms, rows, roster, config.lms.grades_column, max_points)
         (exports / "warnings.txt").write_text("".join(f"{w}\n" for w in warnings))
     log(f"Final grades of {len(grades)} student(s): {final}; for the LMS: {lms_file}")
@@ -167,8 +191,9 @@ def _lms_rows(grades, records, roster, config):
     graded = {g.lms_id: g for g in grades}
     for g in grades:
         if not g.on_roster:
-            warnings.append(f"{g.student_id}: not on the roster, left out of the LMS file "
-                            f"(total {g.total:g})")
+            warnings.append(
+                f"{g.student_id}: not on the roster, left out of the LMS file (total {g.total:g})"
+            )
         else:
             rows.append(GradeRow(g.student_id, g.lms_id, g.total))
     if roster is not None:
@@ -178,6 +203,8 @@ def _lms_rows(grades, records, roster, config):
                 continue
             total = 0.0 if config.lms.missing == "zero" else None
             rows.append(GradeRow("", entry.lms_id, total, "no submission"))
-            warnings.append(f"{clean(entry.name or entry.lms_id)}: no submission "
-                            f"({'0' if total == 0.0 else 'left blank'} in the LMS file)")
+            warnings.append(
+                f"{clean(entry.name or entry.lms_id)}: no submission "
+                f"({'0' if total == 0.0 else 'left blank'} in the LMS file)"
+            )
     return rows, warnings

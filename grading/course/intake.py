@@ -47,12 +47,20 @@ class Entry:
     problems: list = field(default_factory=list)
 
     def submission(self):
-        return Submission(self.name or self.label or self.student_id, self.path, self.student_id,
-                          list(self.problems))
+        return Submission(
+            self.name or self.label or self.student_id,
+            self.path,
+            self.student_id,
+            list(self.problems),
+        )
 
     def student_info(self):
-        return {"first_name": self.first_name, "last_name": self.last_name,
-                "email": self.email, "lms_user_id": self.lms_id}
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "lms_user_id": self.lms_id,
+        }
 
 
 def records_path(course):
@@ -118,13 +126,19 @@ def store_attempt(course, records, attempt):
     # the course's work/ is on the same disk; shutil copies and deletes otherwise).
     shutil.move(attempt.files, tmp)
     tmp.rename(dest)
-    rec["attempts"].append({
-        "dir": dest.relative_to(course).as_posix(), "fingerprint": digest,
-        "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
-        "time_source": attempt.time_source, "lms_late": attempt.lms_late,
-        "key": valid_text(attempt.key), "label": valid_text(attempt.label),
-        "problems": [valid_text(p) for p in attempt.problems],
-        "received": datetime.now().astimezone().isoformat(timespec="seconds")})
+    rec["attempts"].append(
+        {
+            "dir": dest.relative_to(course).as_posix(),
+            "fingerprint": digest,
+            "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
+            "time_source": attempt.time_source,
+            "lms_late": attempt.lms_late,
+            "key": valid_text(attempt.key),
+            "label": valid_text(attempt.label),
+            "problems": [valid_text(p) for p in attempt.problems],
+            "received": datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+    )
     return student_id, True
 
 
@@ -152,18 +166,28 @@ def selected(course):
         if student_id != rec["lms_id"]:
             problems.insert(0, _renamed(rec["lms_id"], student_id))
         out[student_id] = Entry(
-            student_id, rec["lms_id"], rec.get("name", ""), attempt_path(course / chosen["dir"]),
-            chosen.get("label", ""), chosen["fingerprint"],
-            datetime.fromisoformat(when) if when else None, rec.get("email", ""),
-            roster.get("first_name", ""), roster.get("last_name", ""), problems)
+            student_id,
+            rec["lms_id"],
+            rec.get("name", ""),
+            attempt_path(course / chosen["dir"]),
+            chosen.get("label", ""),
+            chosen["fingerprint"],
+            datetime.fromisoformat(when) if when else None,
+            rec.get("email", ""),
+            roster.get("first_name", ""),
+            roster.get("last_name", ""),
+            problems,
+        )
     return out
 
 
 def _renamed(lms_id, student_id):
     if student_id_for(lms_id) == lms_id:
-        return (f"another student already has the id {lms_id!r}: graded as {student_id!r}")
-    return (f"{lms_id!r} is not a valid student id (letters, digits, '_', '-' and '.', "
-            f"starting with a letter or digit): graded as {student_id!r}")
+        return f"another student already has the id {lms_id!r}: graded as {student_id!r}"
+    return (
+        f"{lms_id!r} is not a valid student id (letters, digits, '_', '-' and '.', "
+        f"starting with a letter or digit): graded as {student_id!r}"
+    )
 
 
 def staging_dir(course):
@@ -196,16 +220,22 @@ def course_roster(course, config):
 
 def resolver(records, roster=None):
     """``resolve(text) -> student_id or None`` by course id, LMS id, email, SIS id or name."""
+
     def resolve(text):
         key = (text or "").strip().lower()
         entry = roster.find(key) if roster else None
         lms = entry.lms_id if entry else None
         for student_id, rec in records["students"].items():
-            names = {student_id.lower(), rec["lms_id"].lower(), rec.get("email", "").lower(),
-                     rec.get("name", "").lower()}
+            names = {
+                student_id.lower(),
+                rec["lms_id"].lower(),
+                rec.get("email", "").lower(),
+                rec.get("name", "").lower(),
+            }
             if key in names or (lms and rec["lms_id"] == lms):
                 return student_id
         return None
+
     return resolve
 
 
@@ -215,9 +245,9 @@ def course_deadlines(config, records, roster=None):
 
     extensions, problems = {}, []
     if config.lms.extensions:
-        extensions, problems = read_extensions(config.lms.extensions,
-                                               resolver(records, roster),
-                                               config.assignment.timezone)
+        extensions, problems = read_extensions(
+            config.lms.extensions, resolver(records, roster), config.assignment.timezone
+        )
     return Deadlines(config, extensions), problems
 
 
@@ -229,11 +259,15 @@ def choose(course, records, config, roster=None):
     for student_id, rec in records["students"].items():
         if not rec["attempts"]:
             continue
-        timed = [_Timed(a, datetime.fromisoformat(a["submitted_at"]) if a["submitted_at"]
-                        else None, a.get("key") or Path(a["dir"]).name.zfill(6))
-                 for a in rec["attempts"]]
-        choice = choose_attempt(timed, deadlines.deadline_for(student_id),
-                                config.assignment.grade)
+        timed = [
+            _Timed(
+                a,
+                datetime.fromisoformat(a["submitted_at"]) if a["submitted_at"] else None,
+                a.get("key") or Path(a["dir"]).name.zfill(6),
+            )
+            for a in rec["attempts"]
+        ]
+        choice = choose_attempt(timed, deadlines.deadline_for(student_id), config.assignment.grade)
         rec["selected"], rec["why"] = choice.attempt.record["dir"], choice.reason
         penalty = deadlines.penalty(student_id, choice.attempt.submitted_at)
         rec["penalty"], rec["late"] = penalty.reason, penalty.late_by.total_seconds() > 0
@@ -254,13 +288,17 @@ def intake_download(course, download, fmt=None, roster=None, use_file_times=None
     with locked(course, "intake"):
         if roster:
             shutil.copyfile(roster, course / "intake" / "roster.csv")
-        the_roster = (read_roster(roster, timezone=config.assignment.timezone.key) if roster
-                      else course_roster(course, config))
+        the_roster = (
+            read_roster(roster, timezone=config.assignment.timezone.key)
+            if roster
+            else course_roster(course, config)
+        )
         records = load_records(course)
         files_times = config.lms.use_file_times if use_file_times is None else use_file_times
         with staging_dir(course) as staging:
-            result = read_download(download, staging, fmt, the_roster, files_times,
-                                   config.assignment.timezone.key)
+            result = read_download(
+                download, staging, fmt, the_roster, files_times, config.assignment.timezone.key
+            )
             added = [store_attempt(course, records, attempt) for attempt in result.attempts]
         _attach_roster(records, the_roster)
         problems, deadlines = choose(course, records, config, the_roster)
@@ -278,8 +316,12 @@ def _attach_roster(records, roster):
         entry = roster.find(rec["lms_id"]) or roster.find(rec.get("email", ""))
         rec["on_roster"] = entry is not None
         if entry is not None:
-            rec["roster"] = {"name": entry.name, "first_name": entry.first_name,
-                             "last_name": entry.last_name, "email": entry.email,
-                             "sis_id": entry.sis_id}
+            rec["roster"] = {
+                "name": entry.name,
+                "first_name": entry.first_name,
+                "last_name": entry.last_name,
+                "email": entry.email,
+                "sis_id": entry.sis_id,
+            }
             rec["name"] = entry.name or rec.get("name", "")
             rec["email"] = entry.email or rec.get("email", "")

@@ -57,8 +57,15 @@ from ..intake.model import RosterEntry
 
 LMS_CHOICES = ("canvas", "moodle", "gradescope", "plain", "folders")
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-MOODLE_COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade",
-                  "Last modified (grade)", "Feedback comments")
+MOODLE_COLUMNS = (
+    "Identifier",
+    "Full name",
+    "Email address",
+    "Grade",
+    "Maximum Grade",
+    "Last modified (grade)",
+    "Feedback comments",
+)
 MOODLE_PARTICIPANT = "Participant "  # Moodle's English "hiddenuser" string
 MAX_NAME_BYTES = 150
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -79,8 +86,10 @@ class GradeRow:
 def _number(value):
     """A number as a gradebook wants it: at most two decimals, no trailing zeros."""
     if not math.isfinite(value):
-        raise ValueError(f"Expected a finite grade, got {value!r}; grade the submission "
-                         "again or write None for a blank.")
+        raise ValueError(
+            f"Expected a finite grade, got {value!r}; grade the submission "
+            "again or write None for a blank."
+        )
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
@@ -119,16 +128,19 @@ def _full_name(entry):
 
 def _canvas(pairs, column, max_points):
     if not column:
-        raise ValueError("Expected the Canvas gradebook column's header, like 'Assignment 1 "
-                         "(12345)', got none; pass column=config.lms.grades_column.")
+        raise ValueError(
+            "Expected the Canvas gradebook column's header, like 'Assignment 1 "
+            "(12345)', got none; pass column=config.lms.grades_column."
+        )
     lines = [[*CANVAS_COLUMNS, column]]
     if max_points is not None:
         lines.append(["    Points Possible", "", "", "", "", max_points])
     for row, entry in pairs:
         sortable = ", ".join(p for p in (entry.last_name, entry.first_name) if p)
         student = entry.extra.get("Student") or sortable or entry.name
-        lines.append([student, entry.lms_id, entry.sis_id, entry.login_id, entry.section,
-                      row.total])
+        lines.append(
+            [student, entry.lms_id, entry.sis_id, entry.login_id, entry.section, row.total]
+        )
     return lines
 
 
@@ -142,10 +154,17 @@ def _moodle(pairs, max_points):
     lines = [list(MOODLE_COLUMNS)]
     for row, entry in pairs:
         extra = entry.extra
-        lines.append([extra.get("Identifier") or _participant(entry.lms_id), _full_name(entry),
-                      entry.email, row.total,
-                      max_points if max_points is not None else extra.get("Maximum Grade"),
-                      extra.get("Last modified (grade)", ""), row.comment])
+        lines.append(
+            [
+                extra.get("Identifier") or _participant(entry.lms_id),
+                _full_name(entry),
+                entry.email,
+                row.total,
+                max_points if max_points is not None else extra.get("Maximum Grade"),
+                extra.get("Last modified (grade)", ""),
+                row.comment,
+            ]
+        )
     return lines
 
 
@@ -201,8 +220,10 @@ def write_grades_csv(path, lms, rows, roster, column=None, max_points=100):
     Path
     """
     if lms not in LMS_CHOICES:
-        raise ValueError(f"Expected lms to be one of {', '.join(LMS_CHOICES)}, got {lms!r}; "
-                         "course.toml's [lms] format names it.")
+        raise ValueError(
+            f"Expected lms to be one of {', '.join(LMS_CHOICES)}, got {lms!r}; "
+            "course.toml's [lms] format names it."
+        )
     pairs = [(row, _entry_for(roster, row)) for row in rows]  # (GradeRow, RosterEntry)
     if lms == "canvas":
         lines = _canvas(pairs, column, max_points)
@@ -239,7 +260,8 @@ def _canvas_upload_name(info, filename):
         raise ValueError(
             f"Expected the attempt's Canvas download name (lastfirst_12345_67890_file), "
             f"with the user id and the submitted file's id, got {label!r}. Canvas's "
-            "re-upload matches a feedback file to a student by those two numbers.")
+            "re-upload matches a feedback file to a student by those two numbers."
+        )
     tail = f"_{numbers[0]}_{numbers[1]}_{clean_name_part(filename, 80).replace('_', '-')}"
     # Canvas reads only the numbers; the name in front is for people, and must not be one.
     who = clean_name_part(parts[0], MAX_NAME_BYTES - len(tail.encode()))
@@ -248,10 +270,12 @@ def _canvas_upload_name(info, filename):
 
 def _moodle_upload_name(info, filename):
     """``Full Name_N_assignfeedback_file/name``: Moodle's feedback-zip naming."""
-    number = _participant(info.lms_id)[len(MOODLE_PARTICIPANT):].strip()
+    number = _participant(info.lms_id)[len(MOODLE_PARTICIPANT) :].strip()
     if not number.isdigit():
-        raise ValueError(f"Expected a Moodle participant id (the N of 'Participant N'), got "
-                         f"{info.lms_id!r}; Moodle matches feedback files by it.")
+        raise ValueError(
+            f"Expected a Moodle participant id (the N of 'Participant N'), got "
+            f"{info.lms_id!r}; Moodle matches feedback files by it."
+        )
     tail = f"_{number}_assignfeedback_file"
     # Moodle splits the folder name at "_": the name must not hold one.
     name = clean_name_part(info.name or "Participant").replace("_", " ")

@@ -88,8 +88,10 @@ def read_extensions(path, resolve, timezone=None):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        return {}, [f"{path.name}: cannot read the extensions file ({err}); save it as "
-                    "a UTF-8 CSV file, or remove `extensions` from course.toml"]
+        return {}, [
+            f"{path.name}: cannot read the extensions file ({err}); save it as "
+            "a UTF-8 CSV file, or remove `extensions` from course.toml"
+        ]
     reader = csv.DictReader(io.StringIO(text))
     names = _names(reader.fieldnames or [])
     problems = _header_problems(path.name, reader.fieldnames or [])
@@ -97,8 +99,11 @@ def read_extensions(path, resolve, timezone=None):
         return {}, problems
     extensions = {}
     for row in reader:
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()
-               if isinstance(v, str) or v is None}
+        row = {
+            (k or "").strip().lower(): (v or "").strip()
+            for k, v in row.items()
+            if isinstance(v, str) or v is None
+        }
         if not any(row.values()):
             continue
         where = f"{path.name} line {reader.line_num}"
@@ -107,8 +112,10 @@ def read_extensions(path, resolve, timezone=None):
             continue
         if ext.student_id in extensions:
             first = extensions[ext.student_id].line
-            problems.append(f"{where}: a second row for {ext.student_id} (the first is on "
-                            f"line {first}); this one is ignored, so merge the two rows")
+            problems.append(
+                f"{where}: a second row for {ext.student_id} (the first is on "
+                f"line {first}); this one is ignored, so merge the two rows"
+            )
             continue
         extensions[ext.student_id] = ext
     return extensions, problems
@@ -122,11 +129,15 @@ def _header_problems(file, fieldnames):
     names = _names(fieldnames)
     problems = []
     if "student" not in names or not names & {"due", "days", "hours"}:
-        problems.append(f"{file}: expected a header with `student` and `due` or `days`/"
-                        f"`hours`, got {', '.join(fieldnames) or 'an empty file'}; the "
-                        "first line must name the columns, like: student,days,reason")
-    problems.extend(f"{file}: unknown column {name!r} is ignored (the columns are "
-                    f"{', '.join(COLUMNS)})" for name in sorted(names - set(COLUMNS)))
+        problems.append(
+            f"{file}: expected a header with `student` and `due` or `days`/"
+            f"`hours`, got {', '.join(fieldnames) or 'an empty file'}; the "
+            "first line must name the columns, like: student,days,reason"
+        )
+    problems.extend(
+        f"{file}: unknown column {name!r} is ignored (the columns are {', '.join(COLUMNS)})"
+        for name in sorted(names - set(COLUMNS))
+    )
     return problems
 
 
@@ -135,8 +146,10 @@ def _read_row(row, where, line, resolve, timezone, problems):
     written = row.get("student", "")
     student_id = resolve(written) if written else None
     if student_id is None:
-        problems.append(f"{where}: no student of the course matches {written!r} (give "
-                        "their LMS id, email or name as the roster has it)")
+        problems.append(
+            f"{where}: no student of the course matches {written!r} (give "
+            "their LMS id, email or name as the roster has it)"
+        )
         return None
     due, extra = row.get("due", ""), ZERO
     try:
@@ -147,9 +160,11 @@ def _read_row(row, where, line, resolve, timezone, problems):
         problems.append(f"{where}: {err}; the row is ignored")
         return None
     if (due is None) == (extra == ZERO):
-        problems.append(f"{where}: give either a new `due` date or extra `days`/`hours` "
-                        f"for {written!r}, not {'both' if due else 'neither'}; the row is "
-                        "ignored")
+        problems.append(
+            f"{where}: give either a new `due` date or extra `days`/`hours` "
+            f"for {written!r}, not {'both' if due else 'neither'}; the row is "
+            "ignored"
+        )
         return None
     return Extension(student_id, due, extra, row.get("reason", ""), line)
 
@@ -239,8 +254,7 @@ class Deadlines:
     def penalty(self, student_id, submitted_at):
         """The late penalty of a submission handed in at ``submitted_at`` (None: unknown)."""
         if submitted_at is None:
-            return Penalty(0.0, 0, "the submission time is unknown, so no late penalty "
-                                   "was applied")
+            return Penalty(0.0, 0, "the submission time is unknown, so no late penalty was applied")
         at = utc(self._aware(submitted_at))
         due = self.due_for(student_id)
         if at <= utc(due):
@@ -249,31 +263,43 @@ class Deadlines:
         late, days = self.late_by(student_id, at), self.days_late(student_id, at)
         cutoff = self.cutoff_for(student_id)
         if cutoff is not None and at > utc(cutoff):
-            return Penalty(1.0, days, f"{head}, after the cutoff of {format_when(cutoff)}: "
-                                      "no credit (-100%)", late)
+            return Penalty(
+                1.0,
+                days,
+                f"{head}, after the cutoff of {format_when(cutoff)}: no credit (-100%)",
+                late,
+            )
         if self.late.policy == "none":
             return Penalty(0.0, days, f"{head}: this course has no late penalty", late)
         if late == ZERO:
-            return Penalty(0.0, 0, f"{head}, within the grace period of "
-                                   f"{describe_duration(self.late.grace)}: no penalty")
+            return Penalty(
+                0.0,
+                0,
+                f"{head}, within the grace period of "
+                f"{describe_duration(self.late.grace)}: no penalty",
+            )
         if self.late.policy == "cutoff":
-            return Penalty(0.0, days, f"{head}, before the cutoff of {format_when(cutoff)}: "
-                                      "no penalty", late)
+            return Penalty(
+                0.0, days, f"{head}, before the cutoff of {format_when(cutoff)}: no penalty", late
+            )
         return self._per_day(head, days, late)
 
     def _per_day(self, head, days, late):
         percent = min(days * self.late.percent_per_day, self.late.max_percent)
         capped = " (the maximum)" if percent < days * self.late.percent_per_day else ""
         unit = "day" if days == 1 else "days"
-        return Penalty(percent / 100.0, days,
-                       f"{head}: {days} {unit} late, -{percent:g}%{capped}", late)
+        return Penalty(
+            percent / 100.0, days, f"{head}: {days} {unit} late, -{percent:g}%{capped}", late
+        )
 
     def _due_phrase(self, due):
         """'the due date of ...', naming the course's when an extension moved it."""
         if utc(due) == utc(self.due):
             return f"the due date of {format_when(due)}"
-        return (f"the extended due date of {format_when(due)} (the course's is "
-                f"{format_when(self.due, self.zone)})")
+        return (
+            f"the extended due date of {format_when(due)} (the course's is "
+            f"{format_when(self.due, self.zone)})"
+        )
 
 
 def describe_duration(span):
@@ -304,8 +330,9 @@ def _latest(attempts):
     untimed = sum(a.submitted_at is None for a in attempts)
     if untimed == 0:
         return max(attempts, key=_time_order), "by submission time"
-    return max(attempts, key=_key_order), (f"by upload order, as {untimed} of them "
-                                           "had no submission time")
+    return max(attempts, key=_key_order), (
+        f"by upload order, as {untimed} of them had no submission time"
+    )
 
 
 def choose_attempt(attempts, deadline, how="latest-before-due"):
@@ -330,14 +357,20 @@ def choose_attempt(attempts, deadline, how="latest-before-due"):
     """
     attempts = list(attempts)
     if not attempts:
-        raise ValueError("Expected at least one attempt to choose from, got none; skip "
-                         "students without attempts before choosing.")
+        raise ValueError(
+            "Expected at least one attempt to choose from, got none; skip "
+            "students without attempts before choosing."
+        )
     if how not in GRADE_CHOICES:
-        raise ValueError(f"Expected how to be one of {', '.join(GRADE_CHOICES)}, got "
-                         f"{how!r}; it is course.toml's [assignment] grade.")
+        raise ValueError(
+            f"Expected how to be one of {', '.join(GRADE_CHOICES)}, got "
+            f"{how!r}; it is course.toml's [assignment] grade."
+        )
     if any(a.submitted_at is not None and a.submitted_at.tzinfo is None for a in attempts):
-        raise ValueError("Expected timezone-aware submission times, got a naive one; read "
-                         "LMS times without an offset in the course's timezone first.")
+        raise ValueError(
+            "Expected timezone-aware submission times, got a naive one; read "
+            "LMS times without an offset in the course's timezone first."
+        )
     if len(attempts) == 1:
         return Choice(attempts[0], "the only attempt")
     prefix = ""
@@ -346,8 +379,10 @@ def choose_attempt(attempts, deadline, how="latest-before-due"):
         before = [a for a in timed if utc(a.submitted_at) <= utc(deadline)]
         when = format_when(deadline)
         if before:
-            return Choice(max(before, key=_time_order), f"the latest of {len(before)} "
-                          f"attempt(s) handed in by the deadline ({when})")
+            return Choice(
+                max(before, key=_time_order),
+                f"the latest of {len(before)} attempt(s) handed in by the deadline ({when})",
+            )
         prefix = f"none handed in by the deadline ({when}), so "
     chosen, order = _latest(attempts)
     return Choice(chosen, f"{prefix}the latest of {len(attempts)} attempts, {order}")

@@ -89,8 +89,9 @@ def _cells(path):
         grading = meta.get("nbgrader") if isinstance(meta, dict) else None
         grading = grading if isinstance(grading, dict) else {}
         grade_id = _one_line(str(grading.get("grade_id", "")))[:80] or "cell"
-        out.append((cell.get("cell_type"), grading.get("solution") is True, grade_id,
-                    _source(cell)))
+        out.append(
+            (cell.get("cell_type"), grading.get("solution") is True, grade_id, _source(cell))
+        )
     return out
 
 
@@ -116,8 +117,12 @@ def _notebook_texts(path, nb, starters=None):
             answer = _one_line(source)
             if answer:
                 written.append(f"## {grade_id}\n{answer}\n\n")
-    texts = {f"{nb}_code.py": code, f"{nb}_written.txt": written,
-             f"{nb}_given.py": given, f"{nb}_text.txt": prose}
+    texts = {
+        f"{nb}_code.py": code,
+        f"{nb}_written.txt": written,
+        f"{nb}_given.py": given,
+        f"{nb}_text.txt": prose,
+    }
     return {name: "".join(parts) for name, parts in texts.items() if parts}
 
 
@@ -127,8 +132,11 @@ def _changes(text, release_text):
         return ""
     ours, theirs = text.splitlines(), release_text.splitlines()
     hunks = SequenceMatcher(None, theirs, ours, autojunk=False).get_opcodes()
-    return "".join(f"# line {j1 + 1}\n" + "\n".join(ours[j1:j2]) + "\n"
-                   for tag, _, _, j1, j2 in hunks if tag in ("replace", "insert"))
+    return "".join(
+        f"# line {j1 + 1}\n" + "\n".join(ours[j1:j2]) + "\n"
+        for tag, _, _, j1, j2 in hunks
+        if tag in ("replace", "insert")
+    )
 
 
 def _package_texts(root, release=None):
@@ -140,8 +148,12 @@ def _package_texts(root, release=None):
     package = (root / PACKAGE).resolve()
     out = {}
     for path in sorted(package.rglob("*.py")):
-        if ("__pycache__" in path.parts or path.is_symlink() or not path.is_file()
-                or not path.resolve().is_relative_to(package)):
+        if (
+            "__pycache__" in path.parts
+            or path.is_symlink()
+            or not path.is_file()
+            or not path.resolve().is_relative_to(package)
+        ):
             continue
         name, text = path.relative_to(package.parent).as_posix(), _read(path)
         if release is not None:
@@ -156,7 +168,8 @@ def _check_folder(folder, what):
     if not folder.is_dir():
         raise FileNotFoundError(
             f"Expected {what}: a folder holding the notebooks and {PACKAGE}/, got {folder}, "
-            "which is not a folder. Pass the folder itself (unpack zips with the intake first).")
+            "which is not a folder. Pass the folder itself (unpack zips with the intake first)."
+        )
     return folder
 
 
@@ -166,7 +179,8 @@ def _release(release_dir):
     if not (release_dir / PACKAGE).is_dir():
         raise FileNotFoundError(
             f"Expected the release folder to hold {PACKAGE}/, got {release_dir} without it. "
-            "Pass the released starter copy, assignment1/.")
+            "Pass the released starter copy, assignment1/."
+        )
     files, starters = _package_texts(release_dir), {}
     for nb in NOTEBOOKS:
         path = release_dir / f"{nb}.ipynb"
@@ -240,8 +254,14 @@ def _fingerprint(path, boilerplate):
     which changes from one process to the next, and so would the scores.
     """
     text = _is_text(path.name)
-    return CodeFingerprint(str(path), TEXT_K if text else CODE_K, 1, boilerplate[text],
-                           filter=not text, language=None if text else "python")
+    return CodeFingerprint(
+        str(path),
+        TEXT_K if text else CODE_K,
+        1,
+        boilerplate[text],
+        filter=not text,
+        language=None if text else "python",
+    )
 
 
 def _boilerplate(folder):
@@ -269,8 +289,10 @@ def _fingerprints(submissions, release_dir, scratch):
 def _score(prints):
     """Every pair of students, most similar first."""
     students = sorted(prints)
-    total = {s: sum(_weight(name) * fp.token_coverage for name, fp in prints[s].items())
-             for s in students}
+    total = {
+        s: sum(_weight(name) * fp.token_coverage for name, fp in prints[s].items())
+        for s in students
+    }
     pairs = []
     for a, b in combinations(students, 2):
         shared, files = 0.0, []
@@ -333,11 +355,15 @@ def similarity_report(submissions, release_dir, out_html, top=50, threshold=0.2)
     if not isinstance(top, int) or top < 1:
         raise ValueError(f"Expected top to be a whole number >= 1, got {top!r}.")
     if not 0 <= threshold <= 1:
-        raise ValueError(f"Expected threshold in [0, 1] (a share of the work), got "
-                         f"{threshold!r}; for 30% pass 0.3.")
+        raise ValueError(
+            f"Expected threshold in [0, 1] (a share of the work), got "
+            f"{threshold!r}; for 30% pass 0.3."
+        )
     if not isinstance(submissions, Mapping):
-        raise TypeError(f"Expected submissions as a dict {{student id: submission folder}}, "
-                        f"got {type(submissions).__name__}. Build one from the intake's output.")
+        raise TypeError(
+            f"Expected submissions as a dict {{student id: submission folder}}, "
+            f"got {type(submissions).__name__}. Build one from the intake's output."
+        )
     with TemporaryDirectory(prefix="similarity-") as scratch:
         named = {str(student): folder for student, folder in submissions.items()}
         prints = _fingerprints(named, release_dir, Path(scratch))
@@ -362,8 +388,10 @@ def course_similarity(course, top=50, threshold=0.2):
 
     course = require_course(Path(course).resolve())
     out = course / "exports" / "similarity.html"
-    with locked(course, "similarity"), TemporaryDirectory(prefix="similarity-",
-                                                        dir=course / "work") as tmp:
+    with (
+        locked(course, "similarity"),
+        TemporaryDirectory(prefix="similarity-", dir=course / "work") as tmp,
+    ):
         folders = {}
         for student_id, entry in sorted(selected(course).items()):
             dest = Path(tmp) / student_id

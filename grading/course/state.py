@@ -24,12 +24,20 @@ def fingerprint(folder):
     """SHA-256 over a folder's (or a file's) relative paths and contents; symlinks skipped."""
     folder = Path(folder)
     digest = hashlib.sha256()
-    files = [folder] if folder.is_file() else sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and not p.is_symlink() and not DROPPED & set(p.relative_to(folder).parts))
+    files = (
+        [folder]
+        if folder.is_file()
+        else sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink() and not DROPPED & set(p.relative_to(folder).parts)
+        )
+    )
     for path in files:
-        digest.update(path.relative_to(folder.parent if folder.is_file() else folder)
-                      .as_posix().encode() + b"\0")
+        digest.update(
+            path.relative_to(folder.parent if folder.is_file() else folder).as_posix().encode()
+            + b"\0"
+        )
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)

@@ -16,6 +16,20 @@ from .model import FORMATS, Attempt, Download, Roster, RosterEntry
 from .roster import read_roster
 from .unpack import DROPPED, VALID_ID, Submission, discover, prepare, student_id_for
 
-__all__ = ["DROPPED", "FORMATS", "VALID_ID", "Attempt", "Download", "Limits", "Roster",
-           "RosterEntry", "Submission", "detect_format", "discover", "prepare",
-           "read_download", "read_roster", "student_id_for"]
+__all__ = [
+    "DROPPED",
+    "FORMATS",
+    "VALID_ID",
+    "Attempt",
+    "Download",
+    "Limits",
+    "Roster",
+    "RosterEntry",
+    "Submission",
+    "detect_format",
+    "discover",
+    "prepare",
+    "read_download",
+    "read_roster",
+    "student_id_for",
+]

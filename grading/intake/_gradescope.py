@@ -59,16 +59,20 @@ def load_metadata(tree):
     """``({folder: record}, problem)`` from the export's metadata file."""
     entry = next((e for e in tree.entries if e.parts == (METADATA,)), None)
     if entry is None:
-        return {}, (f"the export has no {METADATA}: no submission can be tied to a student "
-                    "(download it again with Gradescope's 'Export Submissions')")
+        return {}, (
+            f"the export has no {METADATA}: no submission can be tied to a student "
+            "(download it again with Gradescope's 'Export Submissions')"
+        )
     try:
         data = yaml.load(tree.read_bytes(entry), Loader=_RubyLoader)  # a SafeLoader
     except (yaml.YAMLError, ValueError, OSError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return {}, f"{METADATA} is not readable ({first}): no submission can be tied to a student"
     if not isinstance(data, dict):
-        return {}, (f"{METADATA} is not a mapping of submission folders to records: no "
-                    "submission can be tied to a student")
+        return {}, (
+            f"{METADATA} is not a mapping of submission folders to records: no "
+            "submission can be tied to a student"
+        )
     return {str(k): v for k, v in data.items() if isinstance(v, dict)}, ""
 
 
@@ -82,14 +86,18 @@ def read_gradescope(r):
         if len(entry.parts) > 1:
             folders.setdefault(entry.parts[0], []).append(entry)
         elif entry.parts != (METADATA,):
-            r.skip(entry, "a loose file at the top of a Gradescope export (expected "
-                          "submission_<id>/ folders)")
+            r.skip(
+                entry,
+                "a loose file at the top of a Gradescope export (expected "
+                "submission_<id>/ folders)",
+            )
     earlier = {}  # folder of an earlier submission present in the export -> its history item
     for key, record in metadata.items():
         if key not in folders:
             names = ", ".join(_names(record)) or "unknown submitters"
-            r.download.problems.append(f"{key} is in {METADATA} but not in the export: "
-                                       f"nothing to grade for {names}")
+            r.download.problems.append(
+                f"{key} is in {METADATA} but not in the export: nothing to grade for {names}"
+            )
         for item in _history(record):
             folder = f"submission_{item.get(':id')}"
             if folder in folders and folder not in metadata:
@@ -113,7 +121,8 @@ def read_gradescope(r):
             for attempt in attempts:
                 attempt.problems.append(
                     f"{missing} earlier Gradescope submission(s) are in the history but not "
-                    "in the export: only this one can be graded")
+                    "in the export: only this one can be graded"
+                )
     r.finish(lms_times=True)
 
 
@@ -144,21 +153,33 @@ def _attempts(r, folder, entries, record, created_at):
     out = []
     for person in submitters or [{}]:
         name, sid, email = (_text(person.get(k)) for k in (":name", ":sid", ":email"))
-        attempt = r.attempt(sid or email or name or folder, name, folder, email=email,
-                            submitted_at=when, time_source="lms" if when else "", key=key)
+        attempt = r.attempt(
+            sid or email or name or folder,
+            name,
+            folder,
+            email=email,
+            submitted_at=when,
+            time_source="lms" if when else "",
+            key=key,
+        )
         if not submitters:
-            attempt.problems.append(f"{METADATA} names no submitter for {folder}: "
-                                    "match it to a student by hand")
+            attempt.problems.append(
+                f"{METADATA} names no submitter for {folder}: match it to a student by hand"
+            )
         elif not (sid or email):
-            attempt.problems.append(f"{name or 'a submitter'} has neither an SID nor an email "
-                                    "in the metadata: matched by name only")
+            attempt.problems.append(
+                f"{name or 'a submitter'} has neither an SID nor an email "
+                "in the metadata: matched by name only"
+            )
         if when is None:
-            attempt.problems.append(f"{folder} has no readable :created_at: "
-                                    f"({created_at!r}): time unknown")
+            attempt.problems.append(
+                f"{folder} has no readable :created_at: ({created_at!r}): time unknown"
+            )
         if len(submitters) > 1:
             others = ", ".join(_names(record))
-            attempt.problems.append(f"a group submission of {others}: the same files are "
-                                    "graded for each member")
+            attempt.problems.append(
+                f"a group submission of {others}: the same files are graded for each member"
+            )
         for entry in entries:
             r.put_loose(attempt, entry, entry.parts[1:])
         out.append(attempt)

@@ -110,8 +110,7 @@ class Budget:
         if compressed is not None and (problem := ratio_problem(size, compressed, self.limits)):
             return problem
         if size > self.bytes_left:
-            return (f"the {self.what} would unpack to more than "
-                    f"{limit_text(self.limits.unpacked)}")
+            return f"the {self.what} would unpack to more than {limit_text(self.limits.unpacked)}"
         return ""
 
     def copy(self, src, target, name):
@@ -121,9 +120,11 @@ class Budget:
             while block := src.read(BLOCK):  # declared sizes can lie: count what comes
                 self.bytes_left -= len(block)
                 if self.bytes_left < 0:
-                    self.stopped = (f"the {self.what} unpacks to more than "
-                                    f"{limit_text(self.limits.unpacked)}: unpacking "
-                                    f"stopped at {str(name)[:120]!r}")
+                    self.stopped = (
+                        f"the {self.what} unpacks to more than "
+                        f"{limit_text(self.limits.unpacked)}: unpacking "
+                        f"stopped at {str(name)[:120]!r}"
+                    )
                     break
                 dst.write(block)
         if self.stopped:
@@ -143,8 +144,10 @@ def link_problem(info):
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file"
     if info.st_nlink > 1:
-        return (f"a hard link (the same file as {info.st_nlink - 1} other name(s), "
-                "perhaps another student's)")
+        return (
+            f"a hard link (the same file as {info.st_nlink - 1} other name(s), "
+            "perhaps another student's)"
+        )
     return ""
 
 

@@ -58,8 +58,7 @@ def parse_canvas(filename):
     """
     m = _CANVAS_FILE.match(filename)
     if m:
-        return CanvasName(m["name"] or "", bool(m["late"]), m["uid"], int(m["aid"]),
-                          m["original"])
+        return CanvasName(m["name"] or "", bool(m["late"]), m["uid"], int(m["aid"]), m["original"])
     m = _CANVAS_INLINE.match(filename)
     if m:
         return CanvasName(m["name"] or "", bool(m["late"]), m["uid"], 0, "", m["kind"])
@@ -126,8 +125,9 @@ def latest_copies(files):
         copies.sort(key=lambda c: c[:2])
         if len(copies) > 1:
             others = ", ".join(c[2] for c in copies[:-1])
-            problems.append(f"{name} was handed in {len(copies)} times: kept {copies[-1][2]}, "
-                            f"left out {others}")
+            problems.append(
+                f"{name} was handed in {len(copies)} times: kept {copies[-1][2]}, left out {others}"
+            )
         kept.append((name, copies[-1][3]))
     return kept, problems
 
@@ -158,8 +158,10 @@ def package_place(filename):
     if len(places) == 1:
         return tuple(places[0].split("/")), ""
     if len(places) > 1:
-        return (filename,), (f"{filename} was handed in alone, and cs231n_lib/ has "
-                             f"{len(places)} files of that name: left at the top")
+        return (filename,), (
+            f"{filename} was handed in alone, and cs231n_lib/ has "
+            f"{len(places)} files of that name: left at the top"
+        )
     return (filename,), ""
 
 

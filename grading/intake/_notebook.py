@@ -53,12 +53,17 @@ def clean_notebook(path, problems, max_size=MAX_NOTEBOOK, max_depth=MAX_JSON_DEP
     name = path.name
     size = path.stat().st_size
     if size > max_size:
-        return _refuse(path, problems, f"{size_text(size)}, more than the "
-                                        f"{limit_text(max_size)} a notebook may be")
+        return _refuse(
+            path,
+            problems,
+            f"{size_text(size)}, more than the {limit_text(max_size)} a notebook may be",
+        )
     text, bad = _decode(path.read_bytes())
     if bad:
-        problems.append(f"{name} is not valid UTF-8 ({bad}): each bad byte became U+FFFD "
-                        "(\ufffd), and the notebook is graded")
+        problems.append(
+            f"{name} is not valid UTF-8 ({bad}): each bad byte became U+FFFD "
+            "(\ufffd), and the notebook is graded"
+        )
     try:
         data = json.loads(text)
     except RecursionError:
@@ -69,9 +74,11 @@ def clean_notebook(path, problems, max_size=MAX_NOTEBOOK, max_depth=MAX_JSON_DEP
     if depth > max_depth:
         return _refuse(path, problems, f"nested more than {max_depth} levels deep")
     if lone:
-        problems.append(f"{name} holds {lone} lone surrogate escape(s) such as \"\\udcff\", "
-                        "which are not text: each became U+FFFD (\ufffd), and the notebook is "
-                        "graded")
+        problems.append(
+            f'{name} holds {lone} lone surrogate escape(s) such as "\\udcff", '
+            "which are not text: each became U+FFFD (\ufffd), and the notebook is "
+            "graded"
+        )
     if not isinstance(data, dict):
         return _refuse(path, problems, f"JSON {type(data).__name__}, not a notebook")
     renumbered = _fix_ids(data)
@@ -84,11 +91,14 @@ def clean_notebook(path, problems, max_size=MAX_NOTEBOOK, max_depth=MAX_JSON_DEP
         first = (str(error).strip() or type(error).__name__).splitlines()[0]
         return _refuse(path, problems, first[:200])
     if data.get("nbformat") != 4:
-        problems.append(f"{name} was saved as nbformat {data.get('nbformat')} (IPython 2 or "
-                        "older): converted to nbformat 4, and graded")
+        problems.append(
+            f"{name} was saved as nbformat {data.get('nbformat')} (IPython 2 or "
+            "older): converted to nbformat 4, and graded"
+        )
     if renumbered:
-        problems.append(f"{name}: {renumbered} cell(s) had a missing, repeated or invalid "
-                        "id: given new ones")
+        problems.append(
+            f"{name}: {renumbered} cell(s) had a missing, repeated or invalid id: given new ones"
+        )
     if bad or lone or renumbered or data.get("nbformat") != 4:
         write_atomic(nb, path)
     return True
@@ -146,10 +156,11 @@ def _scan(data, max_depth, repair):
 def _fix_ids(data):
     """Repair the cell ids of an nbformat 4.5+ notebook's JSON; return how many."""
     cells = data.get("cells")
-    if data.get("nbformat") != 4 or not isinstance(data.get("nbformat_minor"), int) \
-            or data["nbformat_minor"] < 5 or not isinstance(cells, list):
+    if (
+        data.get("nbformat") != 4
+        or not isinstance(data.get("nbformat_minor"), int)
+        or data["nbformat_minor"] < 5
+        or not isinstance(cells, list)
+    ):
         return 0
     return unique_cell_ids([c for c in cells if isinstance(c, dict)])
-
-
-

@@ -52,11 +52,13 @@ def find_root(entries, problems, max_depth=4):
         root = max(roots, key=lambda f: counts[f])
         shown = "/".join(root)
         if depth:
-            problems.append(f"the assignment was inside {shown}/, one folder level too deep: "
-                            "graded from there")
+            problems.append(
+                f"the assignment was inside {shown}/, one folder level too deep: graded from there"
+            )
         if len(roots) > 1:
-            problems.append(f"{len(roots)} copies of the assignment found: graded "
-                            f"{shown or 'the top one'}")
+            problems.append(
+                f"{len(roots)} copies of the assignment found: graded {shown or 'the top one'}"
+            )
         return root
     return None
 
@@ -65,8 +67,11 @@ def find_root(entries, problems, max_depth=4):
 def release_files(release):
     """The release's files other than notebooks, as paths relative to it (``a/b.py``)."""
     release = Path(release)
-    return frozenset(p.relative_to(release).as_posix() for p in release.rglob("*")
-                     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".ipynb")
+    return frozenset(
+        p.relative_to(release).as_posix()
+        for p in release.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".ipynb"
+    )
 
 
 def _cap(rel, release, limits):
@@ -86,7 +91,7 @@ def select(entries, root, release, limits, problems):
     """
     keep, out, refused = [], [], set()
     for entry in entries:
-        rel = entry.parts[len(root):] if entry.parts[:len(root)] == root else None
+        rel = entry.parts[len(root) :] if entry.parts[: len(root)] == root else None
         cap = _cap(rel, release, limits) if rel else None
         compressed = entry.member.compress_size if entry.member is not None else None
         bomb = ratio_problem(entry.size, compressed, limits) if compressed is not None else ""
@@ -94,10 +99,18 @@ def select(entries, root, release, limits, problems):
             out.append((entry, bomb or OUTSIDE))
         elif entry.size > cap[0]:
             what = cap[1]
-            hint = (" (clear its outputs, save it and hand it in again): graded as missing"
-                    if what == "a notebook" else "")
-            problems.append(left_out(entry.name, entry.size, f"more than the "
-                                     f"{limit_text(cap[0])} {what} may be{hint}"))
+            hint = (
+                " (clear its outputs, save it and hand it in again): graded as missing"
+                if what == "a notebook"
+                else ""
+            )
+            problems.append(
+                left_out(
+                    entry.name,
+                    entry.size,
+                    f"more than the {limit_text(cap[0])} {what} may be{hint}",
+                )
+            )
             refused.add(rel[0].removesuffix(".ipynb"))
         elif (safe := safe_parts(rel)) is None:
             out.append((entry, "its name is not a usable path"))
@@ -106,6 +119,8 @@ def select(entries, root, release, limits, problems):
     problems.extend(left_out(e.name, e.size, why) for e, why in out[:MAX_LINES])
     if len(out) > MAX_LINES:
         rest = out[MAX_LINES:]
-        problems.append(f"left out: {len(rest)} more files "
-                        f"({size_text(sum(e.size for e, _ in rest))} in all), like those above")
+        problems.append(
+            f"left out: {len(rest)} more files "
+            f"({size_text(sum(e.size for e, _ in rest))} in all), like those above"
+        )
     return keep, refused

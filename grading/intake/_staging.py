@@ -18,8 +18,7 @@ from ._names import package_place, safe_parts
 from .model import Attempt, Download
 
 MAX_NOTES = 20  # problem lines about left-out files per attempt; the rest are counted
-LABELS = {"canvas": "Canvas", "gradescope": "Gradescope", "moodle": "Moodle",
-          "folders": "Folder"}
+LABELS = {"canvas": "Canvas", "gradescope": "Gradescope", "moodle": "Moodle", "folders": "Folder"}
 
 
 def natural(text):
@@ -70,8 +69,9 @@ class Reader:
             raise AssertionError(f"{target} is outside {root}")
         rel = "/".join(safe)
         if target.exists():
-            attempt.problems.append(f"two files would both be {rel} (the second is "
-                                    f"{entry.name}): kept the first")
+            attempt.problems.append(
+                f"two files would both be {rel} (the second is {entry.name}): kept the first"
+            )
             return
         number = int(attempt.files.name)
         budget = self._budgets[number]
@@ -103,15 +103,20 @@ class Reader:
             self._check_roster()
         for number, attempt in enumerate(self.download.attempts, start=1):
             if self._left_out[number] > MAX_NOTES:
-                attempt.problems.append(f"left out {self._left_out[number] - MAX_NOTES} more "
-                                        "file(s) for the same reasons")
+                attempt.problems.append(
+                    f"left out {self._left_out[number] - MAX_NOTES} more "
+                    "file(s) for the same reasons"
+                )
             names = {p.name for p in attempt.files.iterdir()}
             if not names:
                 attempt.problems.append("nothing to grade in this attempt")
             elif self.download.format != "folders" and not any(
-                    n.endswith((".ipynb", ".zip")) or n == PACKAGE for n in names):
-                attempt.problems.append("no notebook, no cs231n_lib/ and no .zip in this "
-                                        f"attempt (it holds {', '.join(sorted(names)[:5])})")
+                n.endswith((".ipynb", ".zip")) or n == PACKAGE for n in names
+            ):
+                attempt.problems.append(
+                    "no notebook, no cs231n_lib/ and no .zip in this "
+                    f"attempt (it holds {', '.join(sorted(names)[:5])})"
+                )
 
     def _file_times(self):
         stamped = []
@@ -133,21 +138,27 @@ class Reader:
         what = "the zip entries' times" if self.tree.is_zip else "the files' modification times"
         note = f"{LABELS[fmt]} downloads carry no submission times"
         if self.use_file_times:
-            return (f"{note}: the times are {what} (--use-file-times); they come from the "
-                    "student's computer or the download, so check them before charging "
-                    "late days")
-        hint = (" pass Moodle's grading worksheet as the roster (its 'Last modified "
-                "(submission)' column has the times), or" if fmt == "moodle" else "")
-        return (f"{note}: late days cannot be computed;{hint} use --use-file-times to take "
-                f"{what}")
+            return (
+                f"{note}: the times are {what} (--use-file-times); they come from the "
+                "student's computer or the download, so check them before charging "
+                "late days"
+            )
+        hint = (
+            " pass Moodle's grading worksheet as the roster (its 'Last modified "
+            "(submission)' column has the times), or"
+            if fmt == "moodle"
+            else ""
+        )
+        return f"{note}: late days cannot be computed;{hint} use --use-file-times to take {what}"
 
     def _check_roster(self):
         seen = set()
         for attempt in self.download.attempts:
             entry = self.roster.find(attempt.lms_id) or self.roster.find(attempt.email)
             if entry is None:
-                attempt.problems.append(f"{attempt.name or attempt.lms_id} (id "
-                                        f"{attempt.lms_id}) is not on the roster")
+                attempt.problems.append(
+                    f"{attempt.name or attempt.lms_id} (id {attempt.lms_id}) is not on the roster"
+                )
                 continue
             seen.add(id(entry))
             attempt.email = attempt.email or entry.email
@@ -157,4 +168,5 @@ class Reader:
             more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
             self.download.problems.append(
                 f"no submission in the download from {len(missing)} student(s) on the "
-                f"roster: {shown}{more}")
+                f"roster: {shown}{more}"
+            )

@@ -82,5 +82,7 @@ def parse_moodle_time(text, tz):
         except ValueError:
             continue
         return naive.replace(tzinfo=zone(tz)), ""
-    return None, (f"the time {text!r} is in no known format (expected like 'Tuesday, "
-                  "14 October 2026, 11:59 PM'): time unknown")
+    return None, (
+        f"the time {text!r} is in no known format (expected like 'Tuesday, "
+        "14 October 2026, 11:59 PM'): time unknown"
+    )

@@ -50,8 +50,15 @@ from ._limits import (
 ASSIGNMENT_NAMES = {f"{nb}.ipynb" for nb in NOTEBOOKS} | {PACKAGE}
 JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
 # Folders never graded nor kept: the dataset, caches, checkpoints, environments.
-DROPPED = {"datasets", "__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", ".venv",
-           ".cs231n_facts"}
+DROPPED = {
+    "datasets",
+    "__pycache__",
+    ".ipynb_checkpoints",
+    "__MACOSX",
+    ".git",
+    ".venv",
+    ".cs231n_facts",
+}
 SKIPPED = JUNK | DROPPED  # silently
 COPY_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
 
@@ -130,16 +137,22 @@ class Tree:
                 return list(self._walk_zip())
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             self.close()
-            hint = (": download it again from the LMS, or pass the folder it was unzipped "
-                    "to" if self.what == "download" else "")
-            raise BadDownload(f"{self.path.name} is not a readable zip file ({error}){hint}"
-                              ) from error
+            hint = (
+                ": download it again from the LMS, or pass the folder it was unzipped to"
+                if self.what == "download"
+                else ""
+            )
+            raise BadDownload(
+                f"{self.path.name} is not a readable zip file ({error}){hint}"
+            ) from error
         self.close()
         raise BadDownload(self._too_many(f"{count} files, more than the"))
 
     def _too_many(self, count):
-        return (f"{self.path.name} holds {count} {self.max_members} files a {self.what} may "
-                "have: nothing unpacked")
+        return (
+            f"{self.path.name} holds {count} {self.max_members} files a {self.what} may "
+            "have: nothing unpacked"
+        )
 
     @property
     def is_zip(self):
@@ -249,8 +262,10 @@ class Tree:
                     raise BadDownload(self._too_many("more than the"))
                 yield Entry(_nfc((*rel, name)), info.st_size, info.st_mtime, path=here / name)
         for error in errors:
-            self.problems.append(f"could not read {getattr(error, 'filename', '')}: "
-                                 f"{error.strerror or error}: skipped")
+            self.problems.append(
+                f"could not read {getattr(error, 'filename', '')}: "
+                f"{error.strerror or error}: skipped"
+            )
 
     def _walk_zip(self):
         for info in self._zip.infolist():
@@ -258,8 +273,7 @@ class Tree:
             parts = PurePosixPath(name.replace("\\", "/")).parts
             if info.is_dir() or not parts:
                 continue
-            if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or \
-                    ".." in parts:
+            if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
                 self.problems.append(f"skipped {name!r}: a path outside the {self.what}")
                 continue
             if stat.S_ISLNK(info.external_attr >> 16):
@@ -268,8 +282,9 @@ class Tree:
             if any(p in SKIPPED for p in parts):
                 continue
             if len(parts) - 1 > self.max_depth:
-                self.problems.append(f"skipped {name[:120]!r}: more than {self.max_depth} "
-                                     "folders deep")
+                self.problems.append(
+                    f"skipped {name[:120]!r}: more than {self.max_depth} folders deep"
+                )
                 continue
             yield Entry(_nfc(parts), info.file_size, info.date_time, member=info)
 

@@ -87,8 +87,9 @@ def _fitting(entries):
     return None
 
 
-def read_download(path, staging, fmt=None, roster=None, use_file_times=False, timezone="UTC",
-                  limits=None):
+def read_download(
+    path, staging, fmt=None, roster=None, use_file_times=False, timezone="UTC", limits=None
+):
     """Read the download at ``path`` into attempts whose files are in ``staging/<n>/``.
 
     Parameters
@@ -127,8 +128,10 @@ def read_download(path, staging, fmt=None, roster=None, use_file_times=False, ti
     tz = zone(timezone)
     staging = Path(staging)
     if staging.exists() and any(staging.iterdir()):
-        raise ValueError(f"Expected an empty staging folder, got {staging}, which holds "
-                         "files: pass a new folder.")
+        raise ValueError(
+            f"Expected an empty staging folder, got {staging}, which holds "
+            "files: pass a new folder."
+        )
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"Expected a format among {FORMATS}, got {fmt!r}.")
     if isinstance(roster, str | Path):
@@ -141,8 +144,12 @@ def read_download(path, staging, fmt=None, roster=None, use_file_times=False, ti
         fmt = fmt or _detect(tree.entries, path)
         staging.mkdir(parents=True, exist_ok=True)
         reader = Reader(tree, staging, fmt, roster, use_file_times, tz)
-        {"canvas": _read_canvas, "gradescope": read_gradescope, "moodle": _read_moodle,
-         "folders": _read_folders}[fmt](reader)
+        {
+            "canvas": _read_canvas,
+            "gradescope": read_gradescope,
+            "moodle": _read_moodle,
+            "folders": _read_folders,
+        }[fmt](reader)
     return reader.download
 
 
@@ -161,8 +168,11 @@ def _read_canvas(r):
     for entry in r.tree.entries:
         parsed = parse_canvas(entry.parts[0]) if len(entry.parts) == 1 else None
         if parsed is None:
-            r.skip(entry, "not a Canvas submission file (Canvas names them "
-                          "lastfirst_[LATE_]userid_fileid_name, all at the top)")
+            r.skip(
+                entry,
+                "not a Canvas submission file (Canvas names them "
+                "lastfirst_[LATE_]userid_fileid_name, all at the top)",
+            )
             continue
         students.setdefault(parsed.user_id, []).append((parsed, entry))
     for uid in sorted(students, key=natural):
@@ -170,8 +180,13 @@ def _read_canvas(r):
         first = files[0][0]
         late = any(p.late for p, _ in files)
         label = "_".join(x for x in (first.name, "LATE" if late else "", uid) if x)
-        attempt = r.attempt(uid, first.name, label, lms_late=late,
-                            key=order_key(max(p.attachment_id for p, _ in files)))
+        attempt = r.attempt(
+            uid,
+            first.name,
+            label,
+            lms_late=late,
+            key=order_key(max(p.attachment_id for p, _ in files)),
+        )
         for parsed, entry in files:
             if parsed.inline:
                 kind = "a text entry" if parsed.inline == "text" else "a website URL"
@@ -204,8 +219,11 @@ def _read_moodle(r):
     for entry in r.tree.entries:
         parsed = parse_moodle(entry.parts[0])
         if parsed is None or (len(entry.parts) == 1 and not parsed.rest):
-            r.skip(entry, "not a Moodle submission (Moodle names them 'Full Name_1234567_"
-                          "assignsubmission_file/...' or '..._assignsubmission_file_name')")
+            r.skip(
+                entry,
+                "not a Moodle submission (Moodle names them 'Full Name_1234567_"
+                "assignsubmission_file/...' or '..._assignsubmission_file_name')",
+            )
             continue
         student = students.setdefault(parsed.participant_id, (parsed, [], set()))
         if parsed.plugin != "assignsubmission_file":
@@ -240,13 +258,14 @@ def _moodle_times(r, attempt):
         return
     extra = {re.sub(r"\s+", " ", k.strip().lower()): v for k, v in entry.extra.items()}
     raw = extra.get("last modified (submission)")
-    when, problem = parse_moodle_time(raw, r.tz) if raw is not None else \
-        (entry.submitted_at, "")
+    when, problem = parse_moodle_time(raw, r.tz) if raw is not None else (entry.submitted_at, "")
     if problem:
         attempt.problems.append(problem)
     elif when is None:
-        attempt.problems.append("the grading worksheet has no 'Last modified (submission)' "
-                                "time for this participant: time unknown")
+        attempt.problems.append(
+            "the grading worksheet has no 'Last modified (submission)' "
+            "time for this participant: time unknown"
+        )
     attempt.submitted_at, attempt.time_source = when, "lms" if when else ""
     status = extra.get("status", "")
     attempt.lms_late = bool(re.search(r"\blate\b", status, re.IGNORECASE)) if status else None
@@ -275,6 +294,7 @@ def _read_folders(r):
         for entry in students[(name, kind)]:
             r.put(attempt, entry, entry.parts[1:] if kind == "/" else entry.parts)
         if names[name] > 1:
-            attempt.problems.append(f"both {name}/ and {name}.zip are in the download: "
-                                    "two attempts of one student")
+            attempt.problems.append(
+                f"both {name}/ and {name}.zip are in the download: two attempts of one student"
+            )
     r.finish(lms_times=False)

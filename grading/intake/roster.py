@@ -48,8 +48,20 @@ ROSTER_FORMATS = ("canvas", "gradescope", "moodle", "plain")
 _TEST_STUDENTS = {"student, test", "test student"}
 
 PLAIN_COLUMNS = {
-    "id": ("id", "student id", "studentid", "user id", "userid", "lms id", "username",
-           "user name", "login", "login id", "student number", "sid"),
+    "id": (
+        "id",
+        "student id",
+        "studentid",
+        "user id",
+        "userid",
+        "lms id",
+        "username",
+        "user name",
+        "login",
+        "login id",
+        "student number",
+        "sid",
+    ),
     "name": ("name", "full name", "fullname", "student name", "student", "display name"),
     "first": ("first name", "firstname", "first", "given name", "given names"),
     "last": ("last name", "lastname", "last", "surname", "family name"),
@@ -99,8 +111,7 @@ def read_roster(path, fmt=None, timezone="UTC"):
             + " Check the file, or rename its id column to 'id'."
         )
     columns = _Columns(header)
-    make = {"canvas": _canvas, "gradescope": _gradescope, "moodle": _moodle,
-            "plain": _plain}[fmt]
+    make = {"canvas": _canvas, "gradescope": _gradescope, "moodle": _moodle, "plain": _plain}[fmt]
     tz = zone(timezone)
     students, first_line = [], {}
     for line, row in rows:
@@ -109,8 +120,10 @@ def read_roster(path, fmt=None, timezone="UTC"):
             continue
         key = entry.lms_id.lower()
         if key in first_line:
-            problems.append(f"line {line}: the id {entry.lms_id} was already on line "
-                            f"{first_line[key]}: this row is left out")
+            problems.append(
+                f"line {line}: the id {entry.lms_id} was already on line "
+                f"{first_line[key]}: this row is left out"
+            )
             continue
         first_line[key] = line
         students.append(entry)
@@ -127,8 +140,10 @@ def _read_table(path, problems):
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")
-            problems.append(f"{path.name} is not UTF-8: read as Windows-1252 (save it as "
-                            "'CSV UTF-8' to keep accented names right)")
+            problems.append(
+                f"{path.name} is not UTF-8: read as Windows-1252 (save it as "
+                "'CSV UTF-8' to keep accented names right)"
+            )
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     delimiter = max(",;\t", key=first.count) if first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -141,8 +156,9 @@ def _read_table(path, problems):
         else:
             rows.append((reader.line_num, row))
     if header is None:
-        raise ValueError(f"Expected a roster CSV with a header row, got {path.name}, "
-                         "which is empty.")
+        raise ValueError(
+            f"Expected a roster CSV with a header row, got {path.name}, which is empty."
+        )
     return header, rows
 
 
@@ -191,8 +207,11 @@ class _Row:
 
     def extra(self):
         head = self.columns.header
-        return {head[i]: c for i, c in enumerate(self.cells)
-                if i < len(head) and i not in self.used and head[i]}
+        return {
+            head[i]: c
+            for i, c in enumerate(self.cells)
+            if i < len(head) and i not in self.used and head[i]
+        }
 
 
 def _split_sortable(sortable):
@@ -214,9 +233,16 @@ def _canvas(row, tz, line, problems):
         problems.append(f"line {line}: {student} has no ID: left out")
         return None
     name, first, last = _split_sortable(student)
-    return RosterEntry(uid, name, first, last, sis_id=row.get("SIS User ID"),
-                       login_id=row.get("SIS Login ID"), section=row.get("Section"),
-                       extra=row.extra())
+    return RosterEntry(
+        uid,
+        name,
+        first,
+        last,
+        sis_id=row.get("SIS User ID"),
+        login_id=row.get("SIS Login ID"),
+        section=row.get("Section"),
+        extra=row.extra(),
+    )
 
 
 def _gradescope(row, tz, line, problems):
@@ -227,29 +253,42 @@ def _gradescope(row, tz, line, problems):
     name = row.get("Name", "Full Name") or f"{first} {last}".strip()
     sid, email = row.get("SID"), row.get("Email")
     if not (sid or email):
-        problems.append(f"line {line}: {name or 'a row'} has neither an SID nor an email: "
-                        "left out")
+        problems.append(f"line {line}: {name or 'a row'} has neither an SID nor an email: left out")
         return None
-    return RosterEntry(sid or email, name, first, last, email, sis_id=sid,
-                       section=row.get("Sections", "Section", "section_name"),
-                       extra=row.extra())
+    return RosterEntry(
+        sid or email,
+        name,
+        first,
+        last,
+        email,
+        sis_id=sid,
+        section=row.get("Sections", "Section", "section_name"),
+        extra=row.extra(),
+    )
 
 
 def _moodle(row, tz, line, problems):
     identifier, name = row.get("Identifier"), row.get("Full name")
     number = re.search(r"(\d+)\s*$", identifier)
     if not number:
-        problems.append(f"line {line}: {name or 'a row'} has no participant number in "
-                        f"Identifier ({identifier!r}, expected like 'Participant 1234567'): "
-                        "left out")
+        problems.append(
+            f"line {line}: {name or 'a row'} has no participant number in "
+            f"Identifier ({identifier!r}, expected like 'Participant 1234567'): "
+            "left out"
+        )
         return None
     extra = {"Identifier": identifier, **row.extra()}  # Moodle's import needs it as written
-    when, problem = parse_moodle_time(extra.get(_find(extra, "Last modified (submission)")),
-                                      tz)
+    when, problem = parse_moodle_time(extra.get(_find(extra, "Last modified (submission)")), tz)
     if problem:
         problems.append(f"line {line}: {name}: {problem}")
-    return RosterEntry(number[1], name, email=row.get("Email address", "Email"),
-                       sis_id=row.get("ID number"), submitted_at=when, extra=extra)
+    return RosterEntry(
+        number[1],
+        name,
+        email=row.get("Email address", "Email"),
+        sis_id=row.get("ID number"),
+        submitted_at=when,
+        extra=extra,
+    )
 
 
 def _plain(row, tz, line, problems):
@@ -261,8 +300,16 @@ def _plain(row, tz, line, problems):
     if not lms_id:
         problems.append(f"line {line}: {name or 'a row'} has no id: left out")
         return None
-    return RosterEntry(lms_id, name, first, last, email, sis_id=row.get(*PLAIN_COLUMNS["sis"]),
-                       section=row.get(*PLAIN_COLUMNS["section"]), extra=row.extra())
+    return RosterEntry(
+        lms_id,
+        name,
+        first,
+        last,
+        email,
+        sis_id=row.get(*PLAIN_COLUMNS["sis"]),
+        section=row.get(*PLAIN_COLUMNS["section"]),
+        extra=row.extra(),
+    )
 
 
 def _find(extra, name):

@@ -55,9 +55,22 @@ from ._select import find_root, select
 from ._tree import DROPPED, BadDownload, Tree
 from .model import valid_text
 
-__all__ = ["DROPPED", "MAX_DEPTH", "MAX_MEMBERS", "MAX_NOTEBOOK", "MAX_RATIO", "MAX_SOURCE",
-           "MAX_UNPACKED", "VALID_ID", "Submission", "current_limits", "discover", "prepare",
-           "refusal", "student_id_for"]
+__all__ = [
+    "DROPPED",
+    "MAX_DEPTH",
+    "MAX_MEMBERS",
+    "MAX_NOTEBOOK",
+    "MAX_RATIO",
+    "MAX_SOURCE",
+    "MAX_UNPACKED",
+    "VALID_ID",
+    "Submission",
+    "current_limits",
+    "discover",
+    "prepare",
+    "refusal",
+    "student_id_for",
+]
 
 # A student id becomes a folder name and a database key in nbgrader.
 VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -225,9 +238,11 @@ def _copy_wanted(sub, dest, release, limits):
         total = sum(e.size for e in tree.entries)
         if total > limits.unpacked:
             kind = "zip unpacks to" if tree.is_zip else "folder holds"
-            problems.append(f"the {kind} more than {limit_text(limits.unpacked)} "
-                            f"({size_text(total)} in {len(tree.entries)} files): only the "
-                            "assignment's files are copied")
+            problems.append(
+                f"the {kind} more than {limit_text(limits.unpacked)} "
+                f"({size_text(total)} in {len(tree.entries)} files): only the "
+                "assignment's files are copied"
+            )
         root = find_root(tree.entries, problems)
         if root is None:
             problems.append("no notebook and no cs231n_lib/ found in the submission")
@@ -239,8 +254,10 @@ def _copy_wanted(sub, dest, release, limits):
                 break
             target = dest.joinpath(*parts)
             if target.exists():
-                problems.append(f"two files would both be {'/'.join(parts)} (the second is "
-                                f"{entry.name}): kept the first")
+                problems.append(
+                    f"two files would both be {'/'.join(parts)} (the second is "
+                    f"{entry.name}): kept the first"
+                )
                 continue
             problem = tree.copy(entry, target, budget)
             if problem:
@@ -276,5 +293,7 @@ def _fill_package(dest, release, problems):
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         shown = ", ".join(missing[:5]) + more
-        problems.append(f"missing {shown}: graded with the release's copy (unfinished where "
-                        "the file has work to do)")
+        problems.append(
+            f"missing {shown}: graded with the release's copy (unfinished where "
+            "the file has work to do)"
+        )

@@ -17,8 +17,17 @@ from .launcher import SETUP_FAILED, main, sandbox_command
 from .policy import DEFAULT_LIMITS, Limits
 from .syscalls import SandboxUnavailable, die_with_parent
 
-__all__ = ["DEFAULT_LIMITS", "SETUP_FAILED", "Limits", "SandboxUnavailable", "available",
-           "die_with_parent", "isolate_network", "main", "sandbox_command"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "SETUP_FAILED",
+    "Limits",
+    "SandboxUnavailable",
+    "available",
+    "die_with_parent",
+    "isolate_network",
+    "main",
+    "sandbox_command",
+]
 
 
 def isolate_network() -> None:

@@ -34,7 +34,11 @@ from .syscalls import SandboxUnavailable
 
 SETUP_FAILED = 70  # exit code when the sandbox could not be set up (EX_SOFTWARE)
 FORWARDED_SIGNALS = (
-    signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+    signal.SIGINT,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
 )
 SMALL_TMPFS = "size=1m,mode=0755"
 COPIED_FILE_BYTES = 4 * 2**20  # exposed files up to this size are copied in, not bound
@@ -46,8 +50,9 @@ class _SetupError(Exception):
     """A step of the launcher's setup failed; the message names the step."""
 
 
-def sandbox_command(command, scratch, expose=(), limits=DEFAULT_LIMITS, share_network=False,
-                    env=None) -> list[str]:
+def sandbox_command(
+    command, scratch, expose=(), limits=DEFAULT_LIMITS, share_network=False, env=None
+) -> list[str]:
     """The argv that runs ``command`` in the sandbox.
 
     Parameters
@@ -75,10 +80,15 @@ def sandbox_command(command, scratch, expose=(), limits=DEFAULT_LIMITS, share_ne
         ``python -m grading.isolation``, without the working directory (nor
         site-packages, which the launcher does not need) on sys.path.
     """
-    if isinstance(command, (str, bytes)) or not command or not all(
-            isinstance(arg, str) for arg in command):
-        raise TypeError("command must be a non-empty list of str, like "
-                        f"[sys.executable, '-c', 'print(1)'], got {command!r}.")
+    if (
+        isinstance(command, (str, bytes))
+        or not command
+        or not all(isinstance(arg, str) for arg in command)
+    ):
+        raise TypeError(
+            "command must be a non-empty list of str, like "
+            f"[sys.executable, '-c', 'print(1)'], got {command!r}."
+        )
     if not isinstance(limits, Limits):
         raise TypeError(f"limits must be a grading.isolation.Limits, got {limits!r}.")
     policy.command_env(env or {})  # refuse unknown names now, not in the launcher
@@ -90,43 +100,64 @@ def sandbox_command(command, scratch, expose=(), limits=DEFAULT_LIMITS, share_ne
         options += ["--expose", path if path.startswith("{") else os.path.abspath(path)]
     for name, value in (env or {}).items():
         options += ["--env", f"{name}={value}"]
-    options += ["--memory", str(limits.memory_bytes), "--cpu", str(limits.cpu_seconds),
-                "--file-size", str(limits.file_bytes), "--tmp-size", str(limits.tmp_bytes),
-                "--processes", str(limits.processes)]
+    options += [
+        "--memory",
+        str(limits.memory_bytes),
+        "--cpu",
+        str(limits.cpu_seconds),
+        "--file-size",
+        str(limits.file_bytes),
+        "--tmp-size",
+        str(limits.tmp_bytes),
+        "--processes",
+        str(limits.processes),
+    ]
     if share_network:
         options.append("--share-network")
     # -I keeps the (student's) working directory off sys.path: a file named like a
     # module the launcher imports must not run before the sandbox exists.
-    boot = (f"import sys; sys.path.insert(0, {REPO!r}); "
-            "from grading.isolation.launcher import main; sys.exit(main())")
+    boot = (
+        f"import sys; sys.path.insert(0, {REPO!r}); "
+        "from grading.isolation.launcher import main; sys.exit(main())"
+    )
     return [sys.executable, "-I", "-S", "-c", boot, *options, "--", *command]
 
 
 def _parse_args(argv):
     parser = argparse.ArgumentParser(
-        prog="python -m grading.isolation", description="Run COMMAND in the sandbox.",
-        usage="%(prog)s --scratch DIR [options] -- COMMAND [ARG...]")
+        prog="python -m grading.isolation",
+        description="Run COMMAND in the sandbox.",
+        usage="%(prog)s --scratch DIR [options] -- COMMAND [ARG...]",
+    )
     parser.add_argument("--scratch", required=True, help="the writable working folder")
     parser.add_argument("--expose", action="append", default=[], help="show this path read-only")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the command")
-    for flag, dest in (("--memory", "memory_bytes"), ("--cpu", "cpu_seconds"),
-                       ("--file-size", "file_bytes"), ("--tmp-size", "tmp_bytes"),
-                       ("--processes", "processes")):
+    for flag, dest in (
+        ("--memory", "memory_bytes"),
+        ("--cpu", "cpu_seconds"),
+        ("--file-size", "file_bytes"),
+        ("--tmp-size", "tmp_bytes"),
+        ("--processes", "processes"),
+    ):
         parser.add_argument(flag, dest=dest, type=int, default=getattr(Limits, dest))
-    parser.add_argument("--share-network", action="store_true",
-                        help="keep the caller's network namespace")
+    parser.add_argument(
+        "--share-network", action="store_true", help="keep the caller's network namespace"
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--" not in argv or argv.index("--") == len(argv) - 1:
         parser.error("expected the command after `--`, as in: --scratch . -- python -c 1")
     split = argv.index("--")
     opts = parser.parse_args(argv[:split])
-    opts.command = argv[split + 1:]
+    opts.command = argv[split + 1 :]
     try:
-        opts.limits = Limits(memory_bytes=opts.memory_bytes, cpu_seconds=opts.cpu_seconds,
-                             file_bytes=opts.file_bytes, tmp_bytes=opts.tmp_bytes,
-                             processes=opts.processes)
-        opts.environment = policy.command_env(dict(item.partition("=")[::2]
-                                                   for item in opts.env))
+        opts.limits = Limits(
+            memory_bytes=opts.memory_bytes,
+            cpu_seconds=opts.cpu_seconds,
+            file_bytes=opts.file_bytes,
+            tmp_bytes=opts.tmp_bytes,
+            processes=opts.processes,
+        )
+        opts.environment = policy.command_env(dict(item.partition("=")[::2] for item in opts.env))
     except ValueError as exc:
         parser.error(str(exc))
     return opts
@@ -146,8 +177,10 @@ class _Plan:
 def _plan(opts):
     scratch = os.path.abspath(opts.scratch)
     if not os.path.isdir(scratch):
-        raise _SetupError(f"--scratch {opts.scratch!r}: expected an existing folder, "
-                          f"but {scratch!r} is not one; create it before starting the sandbox")
+        raise _SetupError(
+            f"--scratch {opts.scratch!r}: expected an existing folder, "
+            f"but {scratch!r} is not one; create it before starting the sandbox"
+        )
     binds, links, files = {}, {}, {k: v.encode() for k, v in policy.ETC_WRITTEN.items()}
     for path in policy.SYSTEM:
         if os.path.islink(path):
@@ -171,8 +204,10 @@ def _plan(opts):
             files[path] = _read_small(path)  # readable here even when not by the sandbox uid
         else:
             binds[path] = (os.path.realpath(path), False)
-    ordered = sorted(((p, real, is_dir) for p, (real, is_dir) in binds.items()),
-                     key=lambda item: item[0].count("/"))
+    ordered = sorted(
+        ((p, real, is_dir) for p, (real, is_dir) in binds.items()),
+        key=lambda item: item[0].count("/"),
+    )
     return _Plan(scratch, ordered, links, files)
 
 
@@ -234,16 +269,24 @@ def _devices(plan, root, size):
         if f"/dev/{name}" in plan.fds:
             _mountpoint(f"{dev}/{name}", is_dir=False)
             _bind_fd(plan, f"/dev/{name}", f"{dev}/{name}")
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, f"{dev}/{name}")
     os.mkdir(f"{dev}/shm")
-    sc.mount("tmpfs", f"{dev}/shm", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV,
-             f"size={size},mode=1777")
+    sc.mount("tmpfs", f"{dev}/shm", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, f"size={size},mode=1777")
     os.mkdir(f"{dev}/pts")
     try:
-        sc.mount("devpts", f"{dev}/pts", "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
-                 "newinstance,ptmxmode=0666,mode=0620")
+        sc.mount(
+            "devpts",
+            f"{dev}/pts",
+            "devpts",
+            sc.MS_NOSUID | sc.MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620",
+        )
         os.symlink("pts/ptmx", f"{dev}/ptmx")
     except OSError:
         pass  # no pseudo-terminals; kernels and probes do not need them
@@ -255,8 +298,13 @@ def _build_root(plan, limits):
     root = STAGE
     sc.mount("tmpfs", root, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, "size=16m,mode=0755")
     os.mkdir(root + "/tmp")
-    sc.mount("tmpfs", root + "/tmp", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV,
-             f"size={limits.tmp_bytes},mode=1777")
+    sc.mount(
+        "tmpfs",
+        root + "/tmp",
+        "tmpfs",
+        sc.MS_NOSUID | sc.MS_NODEV,
+        f"size={limits.tmp_bytes},mode=1777",
+    )
     _devices(plan, root, limits.tmp_bytes)
     os.mkdir(root + "/proc")
     # The kernel mounts a new /proc only where a proc is already fully visible: the
@@ -274,9 +322,13 @@ def _build_root(plan, limits):
             f.write(content)
     # What leads to paths shown under /tmp (a checkout there) is in the writable /tmp:
     # made read-only, so that no one writes beside them (a file named like the repo's).
-    for top in sorted({"/tmp/" + p[len("/tmp/"):].split("/")[0]
-                       for p in [*(b[0] for b in plan.binds), *plan.files, plan.scratch]
-                       if sc.is_within(p, "/tmp") and p != "/tmp"}):
+    for top in sorted(
+        {
+            "/tmp/" + p[len("/tmp/") :].split("/")[0]
+            for p in [*(b[0] for b in plan.binds), *plan.files, plan.scratch]
+            if sc.is_within(p, "/tmp") and p != "/tmp"
+        }
+    ):
         sc.mount(root + top, root + top, None, sc.MS_BIND)
         sc.set_readonly(root + top)
     for path, real, _ in plan.binds:
@@ -308,15 +360,20 @@ def _set_up(opts):
     plan = _step("reading what to show", _plan, opts)
     uid = _inside_uid()
     if uid is not None:
-        _step("handing the scratch folder to the sandbox uid", _hand_scratch_over,
-              plan.scratch, uid)
+        _step(
+            "handing the scratch folder to the sandbox uid", _hand_scratch_over, plan.scratch, uid
+        )
     flags = sc.CLONE_NEWNS | sc.CLONE_NEWPID | sc.CLONE_NEWIPC
     # Descriptors opened before unshare(CLONE_NEWNS) belong to the old mount namespace,
     # and mount(2) refuses to bind from them (EINVAL): they are opened once inside, but
     # before taking the sandbox uid (which may not reach them: a Python under /root).
-    _step("entering namespaces", sc.enter_user_namespace,
-          flags if opts.share_network else flags | sc.CLONE_NEWNET, uid,
-          lambda: _step("opening the scratch and exposed paths", _open_paths, plan))
+    _step(
+        "entering namespaces",
+        sc.enter_user_namespace,
+        flags if opts.share_network else flags | sc.CLONE_NEWNET,
+        uid,
+        lambda: _step("opening the scratch and exposed paths", _open_paths, plan),
+    )
     _step("making mounts private", sc.mount, None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     root = _step("building the sandbox's root", _build_root, plan, opts.limits)
     _step("entering the sandbox's root", _switch_root, root)
@@ -330,10 +387,13 @@ def _mount_proc():
     try:
         sc.mount("proc", "/proc", "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
     except PermissionError as exc:
-        raise PermissionError(exc.errno, f"{exc.strerror}; the kernel refuses a new /proc "
-                              "while parts of the current one are covered by other mounts "
-                              "(Docker does that: run the container with "
-                              "--security-opt systempaths=unconfined)") from exc
+        raise PermissionError(
+            exc.errno,
+            f"{exc.strerror}; the kernel refuses a new /proc "
+            "while parts of the current one are covered by other mounts "
+            "(Docker does that: run the container with "
+            "--security-opt systempaths=unconfined)",
+        ) from exc
     for name in policy.PROC_READONLY:
         path = f"/proc/{name}"
         if os.path.exists(path):
@@ -342,9 +402,13 @@ def _mount_proc():
     for name in policy.PROC_MASKED:
         path = f"/proc/{name}"
         if os.path.isdir(path):
-            sc.mount("tmpfs", path, "tmpfs",
-                     sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC,
-                     "size=4k,mode=0555")
+            sc.mount(
+                "tmpfs",
+                path,
+                "tmpfs",
+                sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC,
+                "size=4k,mode=0555",
+            )
         elif os.path.exists(path):
             sc.mount("/dev/null", path, None, sc.MS_BIND)
 
@@ -372,8 +436,9 @@ def _set_limits(limits):
 
 def _exec(opts, scratch, old_mask, parent_alive):
     """In the child, pid 1 of the new pid namespace: finish the sandbox and exec."""
-    _step("asking for SIGKILL when the launcher dies", sc.prctl, sc.PR_SET_PDEATHSIG,
-          signal.SIGKILL)
+    _step(
+        "asking for SIGKILL when the launcher dies", sc.prctl, sc.PR_SET_PDEATHSIG, signal.SIGKILL
+    )
     os.set_blocking(parent_alive, False)
     try:
         os.read(parent_alive, 1)
@@ -395,9 +460,12 @@ def _exec(opts, scratch, old_mask, parent_alive):
     try:
         os.execvpe(opts.command[0], opts.command, env)
     except OSError as exc:
-        print(f"sandbox: cannot run {opts.command[0]!r}: {exc.strerror}; the command runs "
-              "with the sandbox's PATH and sees only the allow-listed and exposed paths",
-              file=sys.stderr, flush=True)
+        print(
+            f"sandbox: cannot run {opts.command[0]!r}: {exc.strerror}; the command runs "
+            "with the sandbox's PATH and sees only the allow-listed and exposed paths",
+            file=sys.stderr,
+            flush=True,
+        )
         os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
 
 
@@ -457,8 +525,11 @@ def main(argv=None) -> int:
         except _SetupError as exc:
             print(f"sandbox: {exc}", file=sys.stderr, flush=True)
         except BaseException as exc:  # never fall back into the launcher's code
-            print(f"sandbox: unexpected error before running the command: {exc!r}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"sandbox: unexpected error before running the command: {exc!r}",
+                file=sys.stderr,
+                flush=True,
+            )
         finally:
             os._exit(SETUP_FAILED)
     os.close(parent_alive)

@@ -42,9 +42,17 @@ BASE_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 # Variables a caller may pass through (``env=``); anything else is refused.
-PASSED_ENV = ("CS231N_GRADING", "CS231N_DATA_DIR", "CS231N_RUN_EXTENSION", "MPLBACKEND",
-              "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED",
-              "TZ")
+PASSED_ENV = (
+    "CS231N_GRADING",
+    "CS231N_DATA_DIR",
+    "CS231N_RUN_EXTENSION",
+    "MPLBACKEND",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "TZ",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,8 +111,13 @@ def python_paths():
     prefix is included too.
     """
     exe = os.path.realpath(sys.executable)
-    paths = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.dirname(exe))}
+    paths = {
+        sys.prefix,
+        sys.exec_prefix,
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.dirname(exe)),
+    }
     return sorted(os.path.abspath(path) for path in paths if path)
 
 
@@ -118,9 +131,14 @@ def command_env(extra):
     """
     unknown = sorted(set(extra) - set(PASSED_ENV))
     if unknown:
-        raise ValueError(f"env: {', '.join(unknown)} may not be passed to student code; "
-                         f"allowed: {', '.join(PASSED_ENV)}")
+        raise ValueError(
+            f"env: {', '.join(unknown)} may not be passed to student code; "
+            f"allowed: {', '.join(PASSED_ENV)}"
+        )
     bins = [os.path.join(path, "bin") for path in python_paths()]
-    path = ":".join(dict.fromkeys([os.path.dirname(sys.executable), *bins,
-                                   "/usr/local/bin", "/usr/bin", "/bin"]))
+    path = ":".join(
+        dict.fromkeys(
+            [os.path.dirname(sys.executable), *bins, "/usr/local/bin", "/usr/bin", "/bin"]
+        )
+    )
     return {**BASE_ENV, "PATH": path, **{k: str(v) for k, v in extra.items()}}

@@ -22,14 +22,26 @@ MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 1
 MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 18, 1 << 21, 1 << 24
 MNT_DETACH = 2
 SYS_MOUNT_SETATTR = 442  # the same number on every architecture since Linux 5.12
-SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41, "ppc64le": 203,
-                  "s390x": 217, "armv7l": 218, "i686": 217}
+SYS_PIVOT_ROOT = {
+    "x86_64": 155,
+    "aarch64": 41,
+    "arm64": 41,
+    "riscv64": 41,
+    "ppc64le": 203,
+    "s390x": 217,
+    "armv7l": 218,
+    "i686": 217,
+}
 AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = -100, 0x8000, 1
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 
-FLAG_NAMES = ((CLONE_NEWUSER, "CLONE_NEWUSER"), (CLONE_NEWNS, "CLONE_NEWNS"),
-              (CLONE_NEWPID, "CLONE_NEWPID"), (CLONE_NEWNET, "CLONE_NEWNET"),
-              (CLONE_NEWIPC, "CLONE_NEWIPC"))
+FLAG_NAMES = (
+    (CLONE_NEWUSER, "CLONE_NEWUSER"),
+    (CLONE_NEWNS, "CLONE_NEWNS"),
+    (CLONE_NEWPID, "CLONE_NEWPID"),
+    (CLONE_NEWNET, "CLONE_NEWNET"),
+    (CLONE_NEWIPC, "CLONE_NEWIPC"),
+)
 ENABLE_USERNS = (
     "Enable unprivileged user namespaces (sysctl -w user.max_user_namespaces=10000; "
     "sysctl -w kernel.unprivileged_userns_clone=1 where that setting exists; "
@@ -58,8 +70,10 @@ def mount(source, target, fstype, flags, data=None):
     encode = os.fsencode
     check(
         _libc().mount(
-            None if source is None else encode(source), encode(target),
-            None if fstype is None else encode(fstype), ctypes.c_ulong(flags),
+            None if source is None else encode(source),
+            encode(target),
+            None if fstype is None else encode(fstype),
+            ctypes.c_ulong(flags),
             None if data is None else encode(data),
         ),
         f"mount({source!r} on {target!r}, type {fstype!r})",
@@ -73,10 +87,13 @@ def umount(target, flags=0):
 def pivot_root(new_root, put_old):
     number = SYS_PIVOT_ROOT.get(platform.machine())
     if number is None:
-        raise OSError(errno.ENOSYS, f"pivot_root: unknown system call number on "
-                      f"{platform.machine()}")
-    check(_libc().syscall(ctypes.c_long(number), os.fsencode(new_root), os.fsencode(put_old)),
-          "pivot_root")
+        raise OSError(
+            errno.ENOSYS, f"pivot_root: unknown system call number on {platform.machine()}"
+        )
+    check(
+        _libc().syscall(ctypes.c_long(number), os.fsencode(new_root), os.fsencode(put_old)),
+        "pivot_root",
+    )
 
 
 def prctl(option, value):
@@ -85,8 +102,10 @@ def prctl(option, value):
 
 class _MountAttr(ctypes.Structure):
     _fields_ = (
-        ("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
-        ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64),
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
     )
 
 
@@ -94,8 +113,12 @@ def mount_setattr(path, attr_set, attr_clr, recursive):
     attr = _MountAttr(attr_set, attr_clr, 0, 0)
     flags = AT_RECURSIVE if recursive else 0
     result = _libc().syscall(
-        ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), os.fsencode(path),
-        ctypes.c_uint(flags), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
+        ctypes.c_long(SYS_MOUNT_SETATTR),
+        ctypes.c_int(AT_FDCWD),
+        os.fsencode(path),
+        ctypes.c_uint(flags),
+        ctypes.byref(attr),
+        ctypes.c_size_t(ctypes.sizeof(attr)),
     )
     check(result, f"mount_setattr({path!r})")
 
@@ -105,8 +128,11 @@ def remount(path, readonly):
     st = os.statvfs(path).f_flag
     flags = MS_BIND | MS_REMOUNT | (MS_RDONLY if readonly else 0)
     for st_flag, ms_flag in (
-        (os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
-        (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME),
+        (os.ST_NOSUID, MS_NOSUID),
+        (os.ST_NODEV, MS_NODEV),
+        (os.ST_NOEXEC, MS_NOEXEC),
+        (os.ST_NOATIME, MS_NOATIME),
+        (os.ST_NODIRATIME, MS_NODIRATIME),
         (os.ST_RELATIME, MS_RELATIME),
     ):
         flags |= ms_flag if st & st_flag else 0
@@ -138,8 +164,12 @@ def mount_points(under):
 def set_readonly(path, readonly=True, recursive=False):
     """Set or clear read-only on the mount at ``path`` (and the ones below if ``recursive``)."""
     try:
-        mount_setattr(path, MOUNT_ATTR_RDONLY if readonly else 0,
-                      0 if readonly else MOUNT_ATTR_RDONLY, recursive)
+        mount_setattr(
+            path,
+            MOUNT_ATTR_RDONLY if readonly else 0,
+            0 if readonly else MOUNT_ATTR_RDONLY,
+            recursive,
+        )
         return
     except OSError as exc:
         if exc.errno not in (errno.EINVAL, errno.ENOSYS):
@@ -161,16 +191,21 @@ def unshare(flags):
     message = f"unshare({names}) failed: {os.strerror(err)}."
     threads = len(os.listdir("/proc/self/task"))
     if err == errno.EINVAL and threads > 1:
-        message += (f" The process has {threads} threads and a user namespace needs a "
-                    "single-threaded one: call it first thing, before starting threads.")
+        message += (
+            f" The process has {threads} threads and a user namespace needs a "
+            "single-threaded one: call it first thing, before starting threads."
+        )
     elif flags & CLONE_NEWUSER:
         message += " " + ENABLE_USERNS
     raise SandboxUnavailable(message)
 
 
 def _write_maps(pid, uid_line, gid_line, deny_setgroups):
-    for name, text in (("setgroups", "deny" if deny_setgroups else None),
-                       ("uid_map", uid_line), ("gid_map", gid_line)):
+    for name, text in (
+        ("setgroups", "deny" if deny_setgroups else None),
+        ("uid_map", uid_line),
+        ("gid_map", gid_line),
+    ):
         path = f"/proc/{pid}/{name}"
         if text is None or (name == "setgroups" and not os.path.exists(path)):
             continue  # kernels before 3.19 have no setgroups file
@@ -203,8 +238,9 @@ def enter_user_namespace(flags, inside_uid=None, then=None):
         try:
             _write_maps("self", f"0 {uid} 1", f"0 {gid} 1", deny_setgroups=True)
         except OSError as exc:
-            raise SandboxUnavailable(f"writing the user namespace's id maps failed: {exc}. "
-                                     + ENABLE_USERNS) from exc
+            raise SandboxUnavailable(
+                f"writing the user namespace's id maps failed: {exc}. " + ENABLE_USERNS
+            ) from exc
         if then is not None:
             then()
         return
@@ -228,8 +264,10 @@ def enter_user_namespace(flags, inside_uid=None, then=None):
         os.close(go_write)
     _, status = os.waitpid(helper, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SandboxUnavailable(f"mapping the sandbox's uid {inside_uid} failed: the grader "
-                                 "runs as root but cannot write another process's uid_map")
+        raise SandboxUnavailable(
+            f"mapping the sandbox's uid {inside_uid} failed: the grader "
+            "runs as root but cannot write another process's uid_map"
+        )
     if then is not None:
         then()
     os.setresgid(0, 0, 0)

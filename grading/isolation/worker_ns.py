@@ -85,8 +85,13 @@ def isolate_worker(parent=None):
 def mount_scratch(path, limits: Limits):
     """Make ``path`` an empty tmpfs of ``limits.scratch_bytes`` and ``scratch_files``."""
     os.makedirs(path, exist_ok=True)
-    sc.mount("tmpfs", os.fspath(path), "tmpfs", sc.MS_NOSUID | sc.MS_NODEV,
-             f"size={limits.scratch_bytes},nr_inodes={limits.scratch_files},mode=0755")
+    sc.mount(
+        "tmpfs",
+        os.fspath(path),
+        "tmpfs",
+        sc.MS_NOSUID | sc.MS_NODEV,
+        f"size={limits.scratch_bytes},nr_inodes={limits.scratch_files},mode=0755",
+    )
 
 
 def _read(path):
@@ -152,12 +157,16 @@ class Budget:
         self.peak_bytes = max(self.peak_bytes, used)
         event = None
         if used > self.limits.memory_bytes:
-            event = (f"its processes held {used / 2**30:.1f} GiB of memory together "
-                     f"(the limit for a submission is {self.limits.memory_bytes / 2**30:.1f} "
-                     "GiB); they were stopped")
+            event = (
+                f"its processes held {used / 2**30:.1f} GiB of memory together "
+                f"(the limit for a submission is {self.limits.memory_bytes / 2**30:.1f} "
+                "GiB); they were stopped"
+            )
         elif threads >= self.limits.processes:
-            event = (f"it ran {threads} processes and threads at once (the limit is "
-                     f"{self.limits.processes}); they were stopped")
+            event = (
+                f"it ran {threads} processes and threads at once (the limit is "
+                f"{self.limits.processes}); they were stopped"
+            )
         if event:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):

@@ -142,8 +142,7 @@ class LinearClassifier:
         """
         if self.W is None:
             raise RuntimeError(
-                f"This {type(self).__name__} has no weights yet: call train() before "
-                "predict()."
+                f"This {type(self).__name__} has no weights yet: call train() before predict()."
             )
         X = check_array_2d(X, "X", f"(N, {self.W.shape[0]})")
         if X.shape[1] != self.W.shape[0]:
@@ -191,20 +190,25 @@ class LinearSVM(LinearClassifier):
     def __init__(self, squared_hinge=False):
         super().__init__()
         if not isinstance(squared_hinge, bool | np.bool_):
-            raise TypeError(
-                f"Expected squared_hinge to be True or False, got {squared_hinge!r}."
-            )
+            raise TypeError(f"Expected squared_hinge to be True or False, got {squared_hinge!r}.")
         self.squared_hinge = bool(squared_hinge)
 
     def loss(self, X_batch, y_batch, reg, regularizer="l2", beta=1.0):
-        return svm_loss_vectorized(self.W, X_batch, y_batch, reg,
-                                   squared_hinge=self.squared_hinge,
-                                   regularizer=regularizer, beta=beta)
+        return svm_loss_vectorized(
+            self.W,
+            X_batch,
+            y_batch,
+            reg,
+            squared_hinge=self.squared_hinge,
+            regularizer=regularizer,
+            beta=beta,
+        )
 
 
 class Softmax(LinearClassifier):
     """A linear classifier with the softmax (cross-entropy) loss."""
 
     def loss(self, X_batch, y_batch, reg, regularizer="l2", beta=1.0):
-        return softmax_loss_vectorized(self.W, X_batch, y_batch, reg,
-                                       regularizer=regularizer, beta=beta)
+        return softmax_loss_vectorized(
+            self.W, X_batch, y_batch, reg, regularizer=regularizer, beta=beta
+        )

@@ -127,8 +127,17 @@ class BagOfWords:
         The k-means objective on the training patches.
     """
 
-    def __init__(self, num_words=1600, patch_size=6, stride=1, norm_eps=10.0, whiten_eps=1.0,
-                 kmeans_epochs=10, kmeans_batch_size=10000, kmeans_init="random"):
+    def __init__(
+        self,
+        num_words=1600,
+        patch_size=6,
+        stride=1,
+        norm_eps=10.0,
+        whiten_eps=1.0,
+        kmeans_epochs=10,
+        kmeans_batch_size=10000,
+        kmeans_init="random",
+    ):
         self.num_words = check_positive_int(num_words, "num_words")
         self.patch_size = check_positive_int(patch_size, "patch_size")
         self.stride = check_positive_int(stride, "stride")
@@ -212,8 +221,12 @@ class BagOfWords:
         if not hasattr(self, "zca_"):
             raise RuntimeError("Call fit_whitening() before fit_vocabulary(), or use fit().")
         self.centroids_, self.inertia_ = kmeans(
-            whitened, self.num_words, num_epochs=self.kmeans_epochs,
-            batch_size=self.kmeans_batch_size, init=self.kmeans_init, rng=check_rng(rng),
+            whitened,
+            self.num_words,
+            num_epochs=self.kmeans_epochs,
+            batch_size=self.kmeans_batch_size,
+            init=self.kmeans_init,
+            rng=check_rng(rng),
             progress=progress,
         )
         return self
@@ -244,8 +257,9 @@ class BagOfWords:
             The quadrant sums of :func:`quadrant_sum_pool`.
         """
         if self.centroids_ is None:
-            raise RuntimeError("This BagOfWords has no vocabulary yet: call fit() before "
-                               "transform().")
+            raise RuntimeError(
+                "This BagOfWords has no vocabulary yet: call fit() before transform()."
+            )
         images = check_images(images, "images", channels=3)
         if images.shape[1:] != self._image_shape:
             raise ValueError(

@@ -144,4 +144,3 @@ def standardize_features(F_train, *F_others, add_bias=True):
             Z = np.hstack([Z, np.ones((len(Z), 1), dtype=Z.dtype)])
         out.append(Z)
     return out
-

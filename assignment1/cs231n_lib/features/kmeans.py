@@ -79,8 +79,9 @@ def assign_clusters(X, centroids):
     return labels, min_dists
 
 
-def kmeans(X, num_clusters, num_epochs=10, batch_size=10000, init="k-means++", rng=None,
-           progress=False):
+def kmeans(
+    X, num_clusters, num_epochs=10, batch_size=10000, init="k-means++", rng=None, progress=False
+):
     """Cluster the rows of X with mini-batch k-means (Sculley, WWW 2010).
 
     The centroids start at ``K`` rows of X, chosen by k-means++ (Arthur and

@@ -95,8 +95,13 @@ def plot_loss(history, ax=None, smooth=None):
     iterations = np.arange(loss.size)
     ax.plot(iterations, loss, lw=0.8, alpha=0.5 if smooth else 1.0, label="loss")
     if smooth:
-        ax.plot(iterations[smooth - 1 :], _moving_average(loss, smooth), color="C3", lw=2,
-                label=f"mean of the last {smooth} iterations")
+        ax.plot(
+            iterations[smooth - 1 :],
+            _moving_average(loss, smooth),
+            color="C3",
+            lw=2,
+            label=f"mean of the last {smooth} iterations",
+        )
         ax.legend()
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
@@ -145,14 +150,23 @@ def _search_panel(ax, lrs, regs, accs, best, best_label):
     """One scatter panel; NaN accuracies (diverged training) drawn as grey crosses."""
     ok = np.isfinite(accs)
     limits = {} if ok.any() else {"vmin": 0.0, "vmax": 1.0}  # nothing finite to autoscale on
-    points = ax.scatter(lrs[ok], regs[ok], c=accs[ok], cmap="viridis", s=80, edgecolors="0.3",
-                        **limits)
+    points = ax.scatter(
+        lrs[ok], regs[ok], c=accs[ok], cmap="viridis", s=80, edgecolors="0.3", **limits
+    )
     ax.figure.colorbar(points, ax=ax, label="accuracy")
     if not ok.all():
         ax.scatter(lrs[~ok], regs[~ok], marker="x", color="0.5", label="diverged (NaN)")
     if best is not None:
-        ax.plot(lrs[best], regs[best], marker="*", ms=18, color="C3", mec="k", ls="none",
-                label=best_label)
+        ax.plot(
+            lrs[best],
+            regs[best],
+            marker="*",
+            ms=18,
+            color="C3",
+            mec="k",
+            ls="none",
+            label=best_label,
+        )
     ax.set(xscale="log", yscale="log", xlabel="learning rate")
     ax.legend(loc="best", fontsize="small")
 
@@ -188,12 +202,16 @@ def plot_hyperparameter_search(results, fig=None):
     best = _best_index(val_accs)
     best_label = None
     if best is not None:
-        best_label = (f"best val: {val_accs[best]:.3f} (train {train_accs[best]:.3f})\n"
-                      f"lr = {lrs[best]:.2e}, reg = {regs[best]:.2e}")
+        best_label = (
+            f"best val: {val_accs[best]:.3f} (train {train_accs[best]:.3f})\n"
+            f"lr = {lrs[best]:.2e}, reg = {regs[best]:.2e}"
+        )
     fig = _figure(fig, figsize=(12, 4.5))
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    for ax, accs, title in [(axes[0], train_accs, "Training accuracy"),
-                            (axes[1], val_accs, "Validation accuracy")]:
+    for ax, accs, title in [
+        (axes[0], train_accs, "Training accuracy"),
+        (axes[1], val_accs, "Validation accuracy"),
+    ]:
         _search_panel(ax, lrs, regs, accs, best, best_label)
         ax.set_title(title)
     axes[0].set_ylabel("regularization strength")

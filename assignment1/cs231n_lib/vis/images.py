@@ -61,8 +61,12 @@ def visualize_grid(Xs, ubound=255.0, padding=1):
         Show it with ``plt.imshow(grid.astype("uint8"))`` for ``ubound=255``.
     """
     Xs = check_images(Xs, "Xs")
-    if (not isinstance(ubound, numbers.Real) or isinstance(ubound, bool)
-            or not math.isfinite(ubound) or ubound <= 0):
+    if (
+        not isinstance(ubound, numbers.Real)
+        or isinstance(ubound, bool)
+        or not math.isfinite(ubound)
+        or ubound <= 0
+    ):
         raise ValueError(f"Expected ubound to be a positive finite number, got {ubound!r}.")
     padding = check_positive_int(padding, "padding", low=0)
     N, H, W, C = Xs.shape
@@ -97,8 +101,7 @@ def _check_classes(classes, num_classes=None, name="classes"):
         raise ValueError(f"Expected at least one name in {name}, got an empty list.")
     if num_classes is not None and len(classes) != num_classes:
         raise ValueError(
-            f"Expected one name per class in {name}: {num_classes} names, "
-            f"got {len(classes)}."
+            f"Expected one name per class in {name}: {num_classes} names, got {len(classes)}."
         )
     return classes
 
@@ -209,9 +212,7 @@ def plot_weight_templates(W, classes=None, image_shape=(32, 32, 3), fig=None):
     """
     image_shape = tuple(image_shape)
     if len(image_shape) not in (2, 3) or (len(image_shape) == 3 and image_shape[2] != 3):
-        raise ValueError(
-            f"Expected image_shape to be (H, W, 3) or (H, W), got {image_shape}."
-        )
+        raise ValueError(f"Expected image_shape to be (H, W, 3) or (H, W), got {image_shape}.")
     images = np.rint(_weight_images(W, image_shape)).astype(np.uint8)  # (C, *image_shape)
     C = images.shape[0]
     classes = [f"class {c}" for c in range(C)] if classes is None else classes
