@@ -41,11 +41,13 @@ demo: data
 release: $(STAMP)
 	$(PY) -m grading release
 
+# Style: ruff's lint rules and its formatter (pyproject.toml configures both).
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 bench: data
 	$(PY) bench/knn.py
@@ -60,6 +62,6 @@ clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache
 
 # Grade the red-team class (tests/attacks.py) and print what happened to each attack:
-# the table of README's security section, also written to build/red-team.md.
+# the table of docs/instructors.md's security section, also written to build/red-team.md.
 red-team: data
 	CI=1 $(PY) -m pytest -q -s tests/test_adversarial.py -k red_team_report

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Get CIFAR-10 in the official cifar-10-batches-py/ layout (download, or --from ARCHIVE).
-# A thin wrapper around `python -m cs231n_lib.get_datasets`; `bash get_datasets.sh --help`
+# A thin wrapper around `python -m cs231n_lib.datasets`; `bash get_datasets.sh --help`
 # explains the options. Set PYTHON to choose the interpreter (default: python3).
 set -euo pipefail
 
@@ -34,4 +34,4 @@ fi
 # The package next to this script, whatever the current folder is: relative
 # --from and --dest paths stay relative to where the command was typed.
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
-exec "$PYTHON" -m cs231n_lib.get_datasets "$@"
+exec "$PYTHON" -m cs231n_lib.datasets "$@"

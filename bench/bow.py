@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from cs231n_lib.classifiers import LinearSVM, Softmax
-from cs231n_lib.data import get_cifar10_images
+from cs231n_lib.datasets import get_cifar10_images
 from cs231n_lib.features import BagOfWords, standardize_features, whiten_features
 
 

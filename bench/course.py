@@ -33,7 +33,7 @@ from grading.course.gradebook import open_gradebook  # noqa: E402
 from grading.course.intake import load_records, save_records  # noqa: E402
 from grading.course.state import read_state, write_state  # noqa: E402
 from grading.coursedir import ASSIGNMENT  # noqa: E402
-from grading.samples import all_parts, make_submission  # noqa: E402
+from grading.release.samples import all_parts, make_submission  # noqa: E402
 
 
 def grade(*args):

@@ -25,7 +25,7 @@ import numpy as np
 from _timing import interleaved
 from scipy.ndimage import uniform_filter
 
-from cs231n_lib.data import load_cifar10
+from cs231n_lib.datasets import load_cifar10
 from cs231n_lib.features import color_histogram_hsv, extract_features, hog_feature
 
 

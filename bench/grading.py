@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the grading package
 
 from grading.course.autograde import autograde_class
-from grading.samples import make_samples
+from grading.release.samples import make_samples
 
 TARGET_SECONDS = 45.0
 TARGET_RATIO = 1.7

@@ -15,7 +15,7 @@ import numpy as np
 from _timing import interleaved
 
 from cs231n_lib.classifiers import KNearestNeighbor
-from cs231n_lib.data import load_cifar10_subsample
+from cs231n_lib.datasets import load_cifar10_subsample
 
 
 def main(argv=None):

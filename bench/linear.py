@@ -29,7 +29,7 @@ from cs231n_lib.classifiers import (
     svm_loss_naive,
     svm_loss_vectorized,
 )
-from cs231n_lib.data import get_cifar10_data
+from cs231n_lib.datasets import get_cifar10_data
 
 
 def bench_losses(X, y, W_c, reg, calls):

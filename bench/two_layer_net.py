@@ -27,7 +27,7 @@ import numpy as np
 from _timing import median_times
 
 from cs231n_lib.classifiers import TwoLayerNet
-from cs231n_lib.data import get_cifar10_data
+from cs231n_lib.datasets import get_cifar10_data
 
 TARGET = 1.25
 

@@ -31,8 +31,17 @@ def rel_error(x, y):
     Returns
     -------
     float
-        0 when ``x`` and ``y`` are equal; at most 1 unless their signs differ
-        (then up to 1 as well, since ``|x - y| <= |x| + |y|``).
+        Between 0 (``x`` and ``y`` equal) and 1 (since ``|x - y| <= |x| + |y|``), which
+        it reaches where the signs differ or one of the two is 0.
+
+    Examples
+    --------
+    >>> rel_error([1.0, 2.0], [1.0, 2.0])
+    0.0
+    >>> rel_error([1.0, 0.0], [1.1, 0.0])  # 0.1 / 2.1; the 0 entries count as no error
+    0.047619...
+    >>> rel_error([1.0], [-1.0])
+    1.0
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from ._validation import (
     check_array_2d,
     check_labels,
+    check_log_range,
     check_positive_float,
     check_positive_int,
     check_rng,
@@ -94,11 +95,7 @@ def random_settings(num_settings, hidden_sizes, learning_rates, regs, num_epochs
     rng = check_rng(rng)
     ranges = {}
     for name, bounds in (("learning_rates", learning_rates), ("regs", regs)):
-        if len(bounds) != 2 or not all(is_positive_float(b) for b in bounds):
-            raise ValueError(
-                f"Expected {name} to be a range (low, high) of numbers > 0, got {bounds!r}."
-            )
-        ranges[name] = np.log(sorted(float(b) for b in bounds))
+        ranges[name] = np.log(check_log_range(bounds, name))
     epochs = [num_epochs] if isinstance(num_epochs, numbers.Real) else list(num_epochs)
     settings = [
         {

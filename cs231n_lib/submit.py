@@ -5,19 +5,32 @@ Run from the assignment folder (the one holding ``knn.ipynb``, ``svm.ipynb``,
 
     python -m cs231n_lib.submit [--folder DIR] [--out FILE]
 
-It checks that the five notebooks are there and readable, lists what is still to
-do (the release's ``raise NotImplementedError(`` stubs in ``cs231n_lib/``, code cells
-that still raise ``NotImplementedError`` and written answers still reading
-``YOUR ANSWER HERE``), and writes ``assignment1_submission.zip`` with the notebooks
-and every ``.py`` file of ``cs231n_lib/``. The zip appears all at once: it is
-written to a hidden temporary file next to it, then renamed.
+It checks that the five notebooks are there and readable, compiles every ``.py``
+file of ``cs231n_lib/`` (without importing or running any of them), lists what is
+still to do (the release's ``raise NotImplementedError(`` stubs in ``cs231n_lib/``,
+notebook code cells that still raise ``NotImplementedError`` and written answers
+still reading ``YOUR ANSWER HERE``, each named as you find it: "function
+`predict_labels` in cs231n_lib/classifiers/k_nearest_neighbor.py (line 120)",
+"knn.ipynb, Inline question 2"), and writes ``assignment1_submission.zip`` with the
+notebooks and every ``.py`` file of ``cs231n_lib/``. The zip appears all at once: it
+is written to a hidden temporary file next to it, then renamed.
+
+A file Python cannot compile (a syntax error, say) does not stop the command: it
+names the file and the line, writes the zip anyway, says which notebooks' tests
+will get 0 because they import that file, and exits with status 1 so that scripts
+notice. Fix the file and run the command again before you submit.
+
+Exit status: 0 when the notebooks are all there and readable and every file
+compiles (work still to do is listed but is not an error); 1 when the zip was
+written but something is missing, unreadable or does not compile; 2 when nothing
+was written.
 
 Examples
 --------
 >>> from cs231n_lib.submit import make_submission
 >>> report = make_submission(".")  # doctest: +SKIP
 >>> report.problems, [str(todo) for todo in report.todos]  # doctest: +SKIP
-([], ['cs231n_lib/classifiers/softmax.py:40 softmax_loss_naive'])
+([], ['function `softmax_loss_naive` in cs231n_lib/classifiers/softmax.py (line 40)'])
 """
 
 from __future__ import annotations
@@ -25,12 +38,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ._imports import failing_modules, notebook_losses
+from ._notebook_cells import notebook_todos
+from ._student_files import NOTEBOOKS, PACKAGE, Todo, scan_package
 
 __all__ = [
     "DEFAULT_ZIP_NAME",
@@ -42,53 +58,14 @@ __all__ = [
     "make_submission",
 ]
 
-NOTEBOOKS = (
-    "knn.ipynb",
-    "svm.ipynb",
-    "softmax.ipynb",
-    "two_layer_net.ipynb",
-    "features.ipynb",
-)
-PACKAGE = "cs231n_lib"
 DEFAULT_ZIP_NAME = "assignment1_submission.zip"
-
-_SKIPPED_FOLDERS = frozenset({"__pycache__", "datasets", ".ipynb_checkpoints"})
-_RAISE = "raise NotImplementedError("
-_ANSWER_STUB = "YOUR ANSWER HERE"
-# The release's stub: "Class.method: write the code for the TODO above, in cs231n_lib/x.py."
-_STUB_MESSAGE = re.compile(r"""["'](?P<name>[^"':]+): write the code for the TODO above""")
-_STUB_LOOKAHEAD = 3  # the message is on the line after the raise in the release
+CANNOT_IMPORT = (
+    "fix this before submitting: Python cannot import the file, so every test that uses it gets 0"
+)
 
 
 class SubmissionError(Exception):
     """Raised when there is nothing to submit; the message says which folder and what to do."""
-
-
-@dataclass(frozen=True)
-class Todo:
-    """One piece of work still to do.
-
-    Attributes
-    ----------
-    file : str
-        Path relative to the assignment folder, e.g. ``"cs231n_lib/classifiers/softmax.py"``.
-    line : int or None
-        For a ``.py`` file: the 1-based line of ``raise NotImplementedError(``.
-    cell : int or None
-        For a notebook: the 1-based number of the cell, counting every cell from the top.
-    name : str
-        The qualified function name (``.py`` files), or ``"code"`` / ``"written answer"``.
-    """
-
-    file: str
-    line: int | None = None
-    cell: int | None = None
-    name: str = ""
-
-    def __str__(self):
-        if self.cell is None:
-            return f"{self.file}:{self.line} {self.name}"
-        return f"{self.file}: cell {self.cell} ({self.name})"
 
 
 @dataclass(frozen=True)
@@ -107,6 +84,10 @@ class SubmissionReport:
         Missing or unreadable files, each with how to fix it; empty when all is well.
     todos : list of Todo
         Stubs and unanswered cells still in the files.
+    broken : list of BrokenFile
+        The ``.py`` files of ``cs231n_lib/`` that Python cannot compile, with the line.
+    losses : list of Loss
+        The notebooks whose tests get 0 because they import a broken file.
     """
 
     path: Path
@@ -114,11 +95,13 @@ class SubmissionReport:
     size: int
     problems: list[str]
     todos: list[Todo]
+    broken: list = field(default_factory=list)
+    losses: list = field(default_factory=list)
 
     @property
     def ok(self):
-        """True when every notebook is present and readable (``problems`` is empty)."""
-        return not self.problems
+        """True when every notebook is present and readable and every ``.py`` file compiles."""
+        return not self.problems and not self.broken
 
 
 def make_submission(folder, out=None):
@@ -152,12 +135,15 @@ def make_submission(folder, out=None):
             f"--out {out} is a folder; expected the path of the zip to write, such as "
             f"{out / DEFAULT_ZIP_NAME}."
         )
-    contents, problems, todos = {}, [], []
+    contents, problems, todos, notebooks = {}, [], [], {}
     for name in NOTEBOOKS:
-        _add_notebook(folder, name, contents, problems, todos)
-    _add_package(folder, contents, problems, todos)
+        cells = _add_notebook(folder, name, contents, problems, todos)
+        if cells is not None:
+            notebooks[name] = cells
+    broken = _add_package(folder, contents, problems, todos)
+    losses = _losses(contents, broken, notebooks)
     size = _write_zip(out, contents)
-    return SubmissionReport(out, list(contents), size, problems, todos)
+    return SubmissionReport(out, list(contents), size, problems, todos, broken, losses)
 
 
 def _check_folder(folder):
@@ -176,18 +162,21 @@ def _check_folder(folder):
 
 
 def _add_notebook(folder, name, contents, problems, todos):
-    """Read notebook ``name``: store its bytes, and record its problem or its open cells."""
+    """Read notebook ``name``: store its bytes, record its problem or its open cells.
+
+    Returns its list of cells, or None if it is missing or not a notebook.
+    """
     path = folder / name
     restore = f"restore it from the release{_checkpoint_hint(folder, name)}"
     if not path.is_file():
         what = "is a folder, not a notebook" if path.exists() else f"is missing from {folder}"
         problems.append(f"{name} {what}: put your notebook back there, or {restore}.")
-        return
+        return None
     try:
         data = path.read_bytes()
     except OSError as exc:
         problems.append(f"{name} cannot be read ({exc}): check its permissions, or {restore}.")
-        return
+        return None
     contents[name] = path, data
     try:
         notebook = json.loads(data.decode("utf-8"))
@@ -202,7 +191,7 @@ def _add_notebook(folder, name, contents, problems, todos):
             f"{name} is not valid JSON ({where}): reopen it in Jupyter and save it again, "
             f"or {restore}."
         )
-        return
+        return None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         got = "an object without one" if isinstance(notebook, dict) else type(notebook).__name__
@@ -210,11 +199,9 @@ def _add_notebook(folder, name, contents, problems, todos):
             f'{name} is not a notebook: expected a JSON object with a "cells" list, got '
             f"{got}. Save it again from Jupyter, or {restore}."
         )
-        return
-    for number, cell in enumerate(cells, start=1):
-        kind = _open_cell(cell)
-        if kind:
-            todos.append(Todo(file=name, cell=number, name=kind))
+        return None
+    todos.extend(notebook_todos(name, cells))
+    return cells
 
 
 def _checkpoint_hint(folder, name):
@@ -224,55 +211,29 @@ def _checkpoint_hint(folder, name):
     return ""
 
 
-def _open_cell(cell):
-    """``"code"`` or ``"written answer"`` if ``cell`` still holds a stub, else None."""
-    if not isinstance(cell, dict):
-        return None
-    source = cell.get("source", "")
-    if isinstance(source, list):
-        source = "".join(part for part in source if isinstance(part, str))
-    if not isinstance(source, str):
-        return None
-    if cell.get("cell_type") == "code":
-        # A commented-out raise is done work: only look at the code before any "#".
-        if any(_RAISE in line.split("#", 1)[0] for line in source.splitlines()):
-            return "code"
-    elif cell.get("cell_type") == "markdown" and _ANSWER_STUB in source:
-        return "written answer"
-    return None
-
-
 def _add_package(folder, contents, problems, todos):
-    """Store every .py file of ``cs231n_lib/`` and record the stubs left in them."""
-    package = folder / PACKAGE
-    if not package.is_dir():
+    """Store every .py file of ``cs231n_lib/``, record its stubs; return the broken files."""
+    if not (folder / PACKAGE).is_dir():
         problems.append(
             f"{PACKAGE}/ is missing from {folder}, so your code is not in the zip: submit "
             f"from the folder that holds {PACKAGE}/, or pass it with --folder DIR."
         )
-        return
-    for path in sorted(package.rglob("*.py")):
-        relative = path.relative_to(folder)
-        if _SKIPPED_FOLDERS.intersection(relative.parts[:-1]) or not path.is_file():
-            continue
-        name = relative.as_posix()
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(f"{name} cannot be read ({exc}): check its permissions.")
-            continue
-        contents[name] = path, data
-        todos.extend(_stubs(name, data.decode("utf-8", errors="replace")))
+        return []
+    files, unreadable, broken, stubs = scan_package(folder)
+    contents.update(files)
+    problems.extend(unreadable)
+    todos.extend(stubs)
+    return broken
 
 
-def _stubs(name, text):
-    """The release's ``NotImplementedError`` stubs still in ``text``, as Todo items."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith(_RAISE):
-            match = _STUB_MESSAGE.search(" ".join(lines[i : i + 1 + _STUB_LOOKAHEAD]))
-            if match:
-                yield Todo(name, line=i + 1, name=match["name"].strip())
+def _losses(contents, broken, notebooks):
+    """The notebooks whose tests import one of the ``broken`` files, with the points at risk."""
+    if not broken:
+        return []
+    sources = {name: data for name, (_, data) in contents.items() if name.endswith(".py")}
+    failing = failing_modules(sources, [b.file for b in broken])
+    losses = (notebook_losses(name, cells, failing) for name, cells in notebooks.items())
+    return [loss for loss in losses if loss is not None]
 
 
 def _write_zip(out, contents):
@@ -313,6 +274,8 @@ def _size_text(size):
 
 
 def _print_report(report):
+    for broken in report.broken:
+        print(f"error: {broken} — {CANNOT_IMPORT}.", file=sys.stderr)
     if report.todos:
         print(f"Still to do ({len(report.todos)}):")
         for todo in report.todos:
@@ -322,6 +285,8 @@ def _print_report(report):
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
     print(f"Wrote {report.path} ({_size_text(report.size)}, {len(report.files)} files).")
+    if report.broken:
+        _print_losses(report)
     if report.problems:
         print(
             f"The zip holds only what is there ({len(report.problems)} problem(s) above): "
@@ -330,13 +295,31 @@ def _print_report(report):
         )
 
 
+def _print_losses(report):
+    """Say which parts lose points because of the files that do not compile."""
+    files = ", ".join(b.file for b in report.broken)
+    print(
+        f"The zip is written, but it will lose points as it is: Python cannot import {files}.",
+        file=sys.stderr,
+    )
+    for loss in report.losses:
+        print(f"  {loss}.", file=sys.stderr)
+    print(
+        "  The grader's hidden tests that use it get 0 too. Fix the file(s) above and run "
+        "this command again before you submit.",
+        file=sys.stderr,
+    )
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m cs231n_lib.submit",
         description="Check your assignment folder and write the zip to submit: the five "
         "notebooks and every .py file of cs231n_lib/. Lists the functions and notebook "
-        "cells still to do. Exit code 0: all notebooks present and readable; 1: the zip "
-        "was written but something is missing or unreadable; 2: nothing was written.",
+        "cells still to do. Exit code 0: all notebooks present and readable, and every .py "
+        "file compiles; 1: the zip was written but something is missing, unreadable or does "
+        "not compile (a syntax error: the tests that use the file get 0); 2: nothing was "
+        "written.",
     )
     parser.add_argument(
         "--folder",

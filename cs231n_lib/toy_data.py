@@ -4,7 +4,8 @@ In two dimensions the geometric view of a linear classifier can be drawn: each
 class's score is a linear function of the point, so the boundary between two
 classes is a line. :func:`make_toy_2d` makes the lecture's examples, and
 :func:`train_toy` trains the project's ``LinearSVM`` or ``Softmax`` on one of them
-(:mod:`cs231n_lib.vis.regions` draws the result).
+(:mod:`cs231n_lib.vis.regions` draws the result). :data:`LECTURE_SCORES` holds the
+lecture's worked example of the SVM and softmax losses.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from ._validation import (
     check_array_2d,
+    check_choice,
     check_labels,
     check_positive_float,
     check_positive_int,
@@ -22,7 +24,16 @@ from ._validation import (
 )
 from .classifiers import LinearSVM, Softmax
 
-__all__ = ["TOY_KINDS", "TOY_LOSSES", "ToyFit", "add_bias", "make_toy_2d", "train_toy"]
+__all__ = [
+    "LECTURE_LABELS",
+    "LECTURE_SCORES",
+    "TOY_KINDS",
+    "TOY_LOSSES",
+    "ToyFit",
+    "add_bias",
+    "make_toy_2d",
+    "train_toy",
+]
 
 TOY_KINDS = (
     ("separable", "easy: blobs that a line can separate"),
@@ -39,16 +50,19 @@ TOY_LOSSES = (
 )
 """``(loss, label)`` for every loss that :func:`train_toy` trains with."""
 
+LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+"""The lecture's worked example, (3, 3): the scores of a cat, a car and a frog (rows) for
+the classes cat, car, frog (columns). With X the identity, ``X @ W`` are these scores.
+Read-only: take a ``.copy()`` to change it."""
+LECTURE_SCORES.flags.writeable = False
+LECTURE_LABELS = np.arange(3)
+"""The correct classes of the rows of :data:`LECTURE_SCORES`: cat, car, frog. Read-only."""
+LECTURE_LABELS.flags.writeable = False
+
 _DESCRIPTIONS = dict(TOY_KINDS)
 _LABELS = dict(TOY_LOSSES)
 HALF_WIDTH = 3.0  # the hard cases fill the square [-3, 3]^2
 MODE_CENTERS = 2.0 * np.array([[0.0, 1.0], [-0.866, -0.5], [0.866, -0.5]])  # (3, 2)
-
-
-def _check_name(value, valid, name="kind"):
-    if not isinstance(value, str) or value not in valid:
-        raise ValueError(f"Expected {name} to be one of {list(valid)}, got {value!r}.")
-    return value
 
 
 def add_bias(X):
@@ -61,6 +75,12 @@ def add_bias(X):
     Returns
     -------
     ndarray of shape (N, D + 1), dtype float64
+
+    Examples
+    --------
+    >>> add_bias([[2, 3], [4, 5]])
+    array([[2., 3., 1.],
+           [4., 5., 1.]])
     """
     X = check_array_2d(X, "X", "(N, D)")
     return np.hstack([X, np.ones((X.shape[0], 1))]).astype(np.float64, copy=False)
@@ -158,7 +178,7 @@ def make_toy_2d(kind, num_points=200, num_classes=None, rng=None):
     y : ndarray of shape (N,), dtype int64
         Labels in ``0 <= y < C``, in random order.
     """
-    kind = _check_name(kind, _DESCRIPTIONS)
+    kind = check_choice("kind", kind, _DESCRIPTIONS)
     allowed = (2, 3) if kind == "separable" else (2,)
     if num_classes is None:
         num_classes = allowed[-1]
@@ -228,11 +248,11 @@ def train_toy(data, loss="svm", learning_rate=0.1, reg=1e-3, num_iters=200, batc
         The model, its loss (with regularization) and accuracy on the whole data,
         and the settings; ``fit.title`` says it in two lines.
     """
-    _check_name(loss, _LABELS, "loss")
+    check_choice("loss", loss, _LABELS)
     reg = check_positive_float(reg, "reg", allow_zero=True)
     rng = check_rng(rng)
     if isinstance(data, str):
-        kind = _check_name(data, _DESCRIPTIONS)
+        kind = check_choice("data", data, _DESCRIPTIONS, "Or pass a pair (X, y).")
         X, y = make_toy_2d(kind, rng=rng)
     else:
         try:

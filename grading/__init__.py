@@ -1,15 +1,16 @@
 """Grading tools for assignment 1: release, autograde, feedback (``python -m grading``).
 
-Modules: :mod:`~grading.regions` (solution regions), :mod:`~grading.release` (build
-``assignment1/``), :mod:`~grading.leaks` (the leak check), :mod:`~grading.checks`,
-:mod:`~grading.references`, :mod:`~grading.probe`, :mod:`~grading.wire` and
-:mod:`~grading.judge` (the hidden checks and the grader's verdicts),
-:mod:`~grading.isolation` (the sandbox of student code), :mod:`~grading.integrity`
-(restore test cells), :mod:`~grading.limits` (output cap), :mod:`~grading.intake`
-(clean up submissions), :mod:`~grading.autograde` and :mod:`~grading.worker` (grade a
-class with nbgrader), :mod:`~grading.feedback` (what students get back),
-:mod:`~grading.sanitize` (pages made safe to open), :mod:`~grading.samples` (the demo's
-generated submissions), :mod:`~grading.execute` (run the source notebooks),
-:mod:`~grading.coursedir` (nbgrader course directories), and the course folder
-(:mod:`~grading.course`).
+One sub-package a stage; a stage imports the stages before it, never after:
+
+- :mod:`~grading.release`: build ``assignment1/`` (solution regions, the leak check, the
+  demo's samples);
+- :mod:`~grading.intake`: submissions in, from LMS downloads, within limits;
+- :mod:`~grading.run`: grading submissions (the worker, the hidden checks and their
+  references, the judge, restored test cells, the feedback notebooks);
+- :mod:`~grading.course`: the course folder (incremental autograde, late policy, final
+  grades, feedback pages, similarity).
+
+Beneath them, :mod:`~grading.isolation` (the sandbox of student code, and the probe's
+wire format) imports nothing else of ``grading``, and :mod:`~grading.coursedir` (the
+assignment's names, nbgrader course directories) no stage.
 """

@@ -204,7 +204,7 @@ def parser():
 
 
 def cmd_release(args):
-    from .release import build_release, check_release
+    from .release.release import build_release, check_release
 
     if args.check:
         problems = check_release()
@@ -216,7 +216,7 @@ def cmd_release(args):
             return 1
         print(f"{ASSIGNMENT}/ is what the sources generate.")
         return 0
-    from .references import build_references
+    from .run.references import build_references
 
     build_release(args.out)
     print(f"Release written to {args.out}")
@@ -244,8 +244,7 @@ def cmd_intake(args):
 
 
 def cmd_autograde(args):
-    from .autograde import format_table, maxima
-    from .course.autograde import autograde_class, autograde_course, state_grades
+    from .course.autograde import autograde_class, autograde_course, grade_table
     from .isolation import Limits
 
     if len(args.paths) > 2:
@@ -271,9 +270,8 @@ def cmd_autograde(args):
         autograde_course(
             course, students=args.student, notebooks=args.notebook, force=args.force, **options
         )
-    grades = state_grades(course)
-    points = maxima(course.resolve() / "work" / "_template")
-    print(format_table(grades, points))
+    grades, table = grade_table(course)
+    print(table)
     print(
         f"grades: {course / 'grades.csv'}; feedback: {course / 'feedback'}; "
         f"gradebook for manual grading: {course / 'gradebook.db'}"
@@ -311,12 +309,9 @@ def cmd_similarity(args):
 
 
 def _check_expected(grades, expected):
-    by_id = {g.submission: g for g in grades}
-    wrong = []
-    for name, points in expected.items():
-        got = {nb: by_id[name].scores.get(nb, {}).get("score", 0.0) for nb in NOTEBOOKS}
-        if any(abs(got[nb] - points[nb]) > 1e-9 for nb in NOTEBOOKS):
-            wrong.append(f"{name}: expected {points}, got {got}")
+    from .release.samples import score_differences
+
+    wrong = score_differences(grades, expected)
     if wrong:
         print("Scores differ from what the test cells' requirements predict:", file=sys.stderr)
         print("\n".join(f"  {w}" for w in wrong), file=sys.stderr)
@@ -326,7 +321,7 @@ def _check_expected(grades, expected):
 
 
 def cmd_run_notebooks(args):
-    from .execute import NotebookFailed, run_notebooks
+    from .run.execute import NotebookFailed, run_notebooks
 
     try:
         run_notebooks(args.out, grading=args.grading, data_dir=args.data_dir)
@@ -337,10 +332,9 @@ def cmd_run_notebooks(args):
 
 
 def cmd_samples(args):
-    from .samples import make_samples
+    from .release.samples import write_samples
 
-    expected = make_samples(args.out / "submissions")
-    (args.out / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
+    expected = write_samples(args.out)
     for name, points in expected.items():
         print(f"{name}: expected automatic points {points} (total {sum(points.values())})")
     return 0

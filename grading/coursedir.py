@@ -28,7 +28,7 @@ CELL_TIMEOUT = 120
 SUBMISSION_TIMEOUT = 900
 
 CONFIG = """\
-# Written by grading/course.py for one nbgrader course directory.
+# Written by grading/coursedir.py for one nbgrader course directory.
 c = get_config()
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.course_id = "cs231n-assignment1"
@@ -37,7 +37,7 @@ c.CourseDirectory.course_id = "cs231n-assignment1"
 # grading course's source folder holds only notebooks, and this list guards the rest.
 c.Autograde.exclude_overwriting = {{{assignment!r}: {protected!r}}}
 c.Execute.timeout = {timeout}
-{sandbox}c.ClearSolutions.code_stub = {{
+{extra}c.ClearSolutions.code_stub = {{
     "python": "# YOUR CODE HERE\\n"
               "raise NotImplementedError('Write your code here, then remove this line.')"
 }}
@@ -66,32 +66,20 @@ def make_course(root, notebooks_dir=REPO / "notebooks", assignment=ASSIGNMENT):
     return root
 
 
-# For grading: the kernel starts through the sandbox launcher (the course's own
-# kernelspec, see grading.autograde.write_kernelspec) and the executor drops output
-# past a cap while the notebook runs (grading.limits).
-SANDBOX_CONFIG = """\
-from grading.limits import autograde_preprocessors
-c.Autograde.autograde_preprocessors = autograde_preprocessors()
-c.Execute.kernel_name = {kernel!r}
-c.LimitedExecute.max_output_bytes = {max_output}
-"""
-KERNEL_NAME = "cs231n-sandbox"
-MAX_OUTPUT_BYTES = 10 * 2**20
+def write_config(root, assignment=ASSIGNMENT, timeout=CELL_TIMEOUT, extra=""):
+    """Write ``root/nbgrader_config.py``; ``extra``: more lines of configuration.
 
-
-def write_config(root, assignment=ASSIGNMENT, sandboxed=False, timeout=CELL_TIMEOUT):
-    """Write ``root/nbgrader_config.py``; ``sandboxed`` for a course that grades students."""
+    A course that grades students adds the sandboxed kernel and the output cap there
+    (:data:`grading.run.autograde.SANDBOX_CONFIG`).
+    """
     root = Path(root).resolve()
-    sandbox = (
-        SANDBOX_CONFIG.format(kernel=KERNEL_NAME, max_output=MAX_OUTPUT_BYTES) if sandboxed else ""
-    )
     (root / "nbgrader_config.py").write_text(
         CONFIG.format(
             root=str(root),
             assignment=assignment,
             protected=protected_files(),
             timeout=timeout,
-            sandbox=sandbox,
+            extra=extra,
         )
     )
 

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from grading.coursedir import NOTEBOOKS
-from grading.samples import HALF_DONE, make_submission
+from grading.release.samples import HALF_DONE, make_submission
 
 HONEST = HALF_DONE
 
@@ -112,7 +112,7 @@ sys.modules["scipy.spatial.distance"] = fake_distance
 for name in list(sys.modules):
     if name.startswith("grading"):
         sys.modules[name] = types.ModuleType(name)
-sys.modules["grading.checks"] = types.SimpleNamespace(CHECKS=[], FACTS={})
+sys.modules["grading.run.checks"] = types.SimpleNamespace(CHECKS=[], FACTS={})
 """
 
 
@@ -214,7 +214,7 @@ READ_TEST_LABELS = """\
 # A "classifier" that answers the test set with the labels read from the dataset folder.
 import os as _os, pickle as _pickle
 import numpy as _np
-from cs231n_lib.data import find_batches_dir
+from cs231n_lib.datasets import find_batches_dir
 with open(_os.path.join(find_batches_dir(), "test_batch"), "rb") as _f:
     _batch = _pickle.load(_f, encoding="latin1")
 _labels = _np.asarray(_batch.get("labels", _batch.get(b"labels")))

@@ -101,7 +101,7 @@ def graded_samples(tmp_path_factory, cifar_root):
     from distributed import LocalCluster
 
     from grading.course.autograde import autograde_class
-    from grading.samples import make_samples
+    from grading.release.samples import make_samples
 
     root = tmp_path_factory.mktemp("samples")
     expected = make_samples(root / "submissions")

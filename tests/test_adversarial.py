@@ -21,8 +21,8 @@ import pytest
 
 from grading.course.autograde import autograde_class
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
-from grading.references import REFERENCES
-from grading.samples import HALF_DONE, all_parts, expected_points, make_submission
+from grading.release.samples import HALF_DONE, all_parts, expected_points, make_submission
+from grading.run.references import REFERENCES
 from tests.attacks import MARKER, attack_sources, make_attacks, resource_attacks
 
 pytestmark = pytest.mark.cifar
@@ -335,7 +335,7 @@ def _total(grade):
 
 
 def test_red_team_report(attacked, resources):
-    """The table of README's security section: ``make red-team`` prints it."""
+    """The table of docs/instructors.md's security section: ``make red-team`` prints it."""
     grades, honest = attacked["grades"], attacked["grades"]["honest"]
     bystanders = _points(grades["complete"]) == expected_points(all_parts()) and _points(
         honest

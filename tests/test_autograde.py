@@ -19,11 +19,11 @@ import zipfile
 import pytest
 from nbgrader.api import Gradebook
 
-from grading.autograde import maxima
 from grading.course.autograde import autograde_class
 from grading.course.gradebook import class_scores
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
-from grading.samples import HALF_DONE, all_parts, expected_points, make_submission
+from grading.release.samples import HALF_DONE, all_parts, expected_points, make_submission
+from grading.run.autograde import maxima
 
 pytestmark = pytest.mark.cifar
 
@@ -75,7 +75,7 @@ def test_feedback_shows_the_verdicts_but_no_check_and_no_grader_cell(samples):
     _, _, out = samples
     code = [
         line.strip()
-        for line in (REPO / "grading" / "checks.py").read_text().splitlines()
+        for line in (REPO / "grading" / "run" / "checks.py").read_text().splitlines()
         if len(line.strip()) > 30 and not line.strip().startswith(("#", '"', 'f"'))
     ]
     assert len(code) > 50

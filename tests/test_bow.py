@@ -8,7 +8,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from cs231n_lib.classifiers import LinearSVM, Softmax
-from cs231n_lib.data import get_cifar10_images
+from cs231n_lib.datasets import get_cifar10_images
 from cs231n_lib.features import (
     BagOfWords,
     apply_zca,

@@ -1,11 +1,11 @@
 """The hidden checks on hostile rows tell a loss computed row by row from one computed globally.
 
-Each loss has a check on :func:`grading.check_base.hostile_scores`: rows in the thousands,
+Each loss has a check on :func:`grading.run.check_base.hostile_scores`: rows in the thousands,
 near 0, near -1e4, all equal, and mixed. Here every check of those losses' test cells
 runs on a fake package whose losses are student variants, reached as the checks reach a
 package (attribute access and calls); the outputs, as arrays, are compared with the
-reference outputs of the instructor's package (:mod:`grading.references`) by the
-grader's own comparison (``grading.judge._compare``), and a cell earns its points when
+reference outputs of the instructor's package (:mod:`grading.run.references`) by the
+grader's own comparison (``grading.run.judge._compare``), and a cell earns its points when
 every one of its checks passes. A softmax shifted by each row's largest score, by
 log-sum-exp (scipy) or by ``np.logaddexp`` keeps every point; one shifted by nothing,
 by one global maximum, by column maxima or by row means loses the points of every cell
@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from grading import check_base, checks, judge, references
-from grading.probe import Lib, input_loader
-from grading.samples import graded_cells
+from grading.release.samples import graded_cells
+from grading.run import check_base, checks, judge, references
+from grading.run.probe import Lib, input_loader
 
 POINTS = {grade_id: points for _, grade_id, points, _ in graded_cells()}
 SOFTMAX_CELLS = (

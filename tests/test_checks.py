@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from cs231n_lib.gradient_check import eval_numerical_gradient
-from grading import checks, judge, references
 from grading.coursedir import NOTEBOOKS, REPO
-from grading.probe import Lib
-from grading.samples import graded_cells
+from grading.release.samples import graded_cells
+from grading.run import checks, judge, references
+from grading.run.probe import Lib
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,7 @@ def test_reference_gradients_agree_with_numerical_gradients(refs):
 
 def test_references_are_rebuilt_when_the_sources_change(refs, monkeypatch):
     built = []
+    current = references.source_hash(REPO)
     monkeypatch.setattr(references, "build_references", lambda *a, **k: built.append(a))
     references.ensure_references(refs, log=lambda *_: None)
     assert built == []
@@ -74,7 +75,9 @@ def test_references_are_rebuilt_when_the_sources_change(refs, monkeypatch):
     monkeypatch.setattr(references, "source_hash", lambda repo: "changed")
     references.ensure_references(refs, log=lambda *_: None)
     assert len(built) == 1
+    assert built[0][0] == refs  # rebuilt where they were
     assert manifest["source_hash"] != "changed"
+    assert manifest["source_hash"] == current  # the hash of the sources they were built from
 
 
 def _probe(tmp_path, lib, ids):

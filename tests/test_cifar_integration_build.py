@@ -21,15 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cs231n_lib.data import (
-    BATCHES_FOLDER,
-    CIFAR10_CLASSES,
-    META_FILE,
-    TEST_BATCH,
-    TRAIN_BATCHES,
-    load_cifar10,
-    read_batch,
-)
+from cs231n_lib.datasets import BATCHES_FOLDER, CIFAR10_CLASSES, load_cifar10, read_batch
+from cs231n_lib.datasets.cifar10 import META_FILE, TEST_BATCH, TRAIN_BATCHES
 
 pytestmark = pytest.mark.cifar
 
@@ -112,6 +105,7 @@ def test_pixels_agree_with_pillow(batches, shared_archive):
             if filename in wanted:
                 rows[filename] = batch["data"][i]
     assert set(rows) == wanted
+    assert set(images) == wanted  # else the loop below compares fewer images, or none
     for filename, image in images.items():
         expected = image.transpose(2, 0, 1).reshape(3072)  # channel-major, as in the batches
         np.testing.assert_array_equal(rows[filename], expected, err_msg=filename)

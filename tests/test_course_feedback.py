@@ -24,8 +24,8 @@ from grading.course.gradebook import open_gradebook
 from grading.course.intake import load_records, save_records
 from grading.course.policy import Deadlines
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
-from grading.judge import fact_cell_source
-from grading.sanitize import CSP_META, frame_document
+from grading.run.judge import fact_cell_source
+from grading.run.sanitize import CSP_META, frame_document
 
 pytestmark = pytest.mark.cifar
 
@@ -143,7 +143,7 @@ def test_late_penalty_sentence_in_every_notebook(graded):
 def _code_lines():
     lines = []
     for name in ("checks.py", "net_checks.py"):
-        source = (REPO / "grading" / name).read_text()
+        source = (REPO / "grading" / "run" / name).read_text()
         lines += [line.strip() for line in source.splitlines() if len(line.strip()) > 30]
     return lines
 

@@ -27,7 +27,7 @@ import pytest
 from grading.course.autograde import autograde_class
 from grading.course.formgrader import REASON
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
-from grading.samples import all_parts, graded_cells, make_submission
+from grading.release.samples import all_parts, graded_cells, make_submission
 from tests.formgrader_server import jupyter_env, running_formgrader
 
 pytestmark = pytest.mark.cifar

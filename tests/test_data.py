@@ -1,9 +1,13 @@
 """Loading and splitting CIFAR-10, on small synthetic batches."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from cs231n_lib.data import (
+import cs231n_lib
+import cs231n_lib.datasets
+from cs231n_lib.datasets import (
     CIFAR10_CLASSES,
     WITHHELD_LABEL,
     WITHHELD_NOTE,
@@ -58,6 +62,14 @@ def test_environment_variable_sets_default_folder(synthetic_cifar, monkeypatch):
     monkeypatch.setenv("CS231N_DATA_DIR", str(root))
     assert default_data_dir() == root
     np.testing.assert_array_equal(load_cifar10()[1], arrays[1])
+
+
+def test_default_folder_is_datasets_at_the_project_root_not_the_package(monkeypatch):
+    monkeypatch.delenv("CS231N_DATA_DIR", raising=False)
+    project_root = Path(cs231n_lib.__file__).resolve().parents[1]  # the folder of get_datasets.sh
+    assert (project_root / "get_datasets.sh").is_file()
+    assert default_data_dir() == project_root / "datasets"
+    assert default_data_dir() != Path(cs231n_lib.datasets.__file__).resolve().parent
 
 
 def test_missing_dataset_names_get_datasets_sh(tmp_path):
@@ -121,6 +133,12 @@ def test_splits_without_mean_or_bias_and_seeded_dev(synthetic_cifar):
     assert "mean_image" not in a
     np.testing.assert_array_equal(a["X_train"], X_train[:25].reshape(25, -1))
     np.testing.assert_array_equal(a["X_dev"], b["X_dev"])
+    # The seed draws the dev split: 10 distinct training rows, others for another seed.
+    rows = [int(np.flatnonzero((a["X_train"] == r).all(axis=1))[0]) for r in a["X_dev"]]
+    assert len(set(rows)) == 10
+    np.testing.assert_array_equal(a["y_dev"], a["y_train"][rows])
+    other = get_cifar10_data(25, 5, 8, 10, subtract_mean=False, add_bias=False, rng=4, root=root)
+    assert not np.array_equal(a["X_dev"], other["X_dev"])
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 
 from cs231n_lib.classifiers import LinearSVM
 from cs231n_lib.cross_validation import tune_linear_classifier
-from cs231n_lib.data import get_cifar10_images
+from cs231n_lib.datasets import get_cifar10_images
 from cs231n_lib.features import (
     color_histogram_hsv,
     extract_features,

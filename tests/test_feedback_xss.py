@@ -7,7 +7,7 @@ next to legitimate work (a plot, plain text, tables, markdown with math). Each h
 script would print ``XSSRAN:<name>`` on the console of whatever frame runs it and mark
 ``<html data-xss>``. The pages are made by the kit's own functions, as the worker and
 ``grading.course.feedback`` make them: nbgrader's feedback after
-:func:`grading.feedback.public_notebook` and :func:`grading.feedback.protect_pages`,
+:func:`grading.run.feedback.public_notebook` and :func:`grading.run.feedback.protect_pages`,
 formgrader's view of the autograded notebook, the exported page of
 :func:`grading.course.feedback.student_page`, and the similarity report. Control pages
 built the same way without the sanitizer and without the policy show that the scripts
@@ -30,15 +30,15 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from grading import sanitize
 from grading.course._similarity_html import page as similarity_page
 from grading.course.feedback import student_page
 from grading.course.policy import Penalty
 from grading.course.similarity import _fingerprint, _score
 from grading.coursedir import ASSIGNMENT, nbgrader_env, write_config
-from grading.feedback import protect_pages, public_notebook
-from grading.judge import Verdict
-from grading.worker import PUBLIC, _api
+from grading.run import sanitize
+from grading.run.feedback import protect_pages, public_notebook
+from grading.run.judge import Verdict
+from grading.run.worker import PUBLIC, _api
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOK, TEST_CELL, ANSWER_CELL = "hostile", "hostile-test", "hostile-written"

@@ -1,4 +1,4 @@
-"""Tests of get_datasets.sh and cs231n_lib.get_datasets on small synthetic archives.
+"""Tests of get_datasets.sh and cs231n_lib.datasets.build on small synthetic archives.
 
 Every image encodes where it comes from: red = 20 * label + 5 * index (+ 2 in the
 test split), green = 8 * row, blue = 8 * column. So the pixels and the labels of
@@ -29,18 +29,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cs231n_lib import _cifar_official, get_datasets
-from cs231n_lib._py2pickle import dump_py2
-from cs231n_lib.data import (
+from cs231n_lib.datasets import (
     BATCHES_FOLDER,
     CIFAR10_CLASSES,
-    META_FILE,
-    TEST_BATCH,
-    TRAIN_BATCHES,
+    DatasetError,
+    build_dataset,
     load_cifar10,
     read_batch,
 )
-from cs231n_lib.get_datasets import DatasetError, build_dataset, main
+from cs231n_lib.datasets import _official as official
+from cs231n_lib.datasets import build as build_module
+from cs231n_lib.datasets._py2pickle import dump_py2
+from cs231n_lib.datasets.build import main
+from cs231n_lib.datasets.cifar10 import META_FILE, TEST_BATCH, TRAIN_BATCHES
 
 SCRIPT = Path(__file__).resolve().parents[1] / "get_datasets.sh"
 ALL_FILES = (*TRAIN_BATCHES, TEST_BATCH, META_FILE)
@@ -460,7 +461,7 @@ def test_ctrl_c_removes_the_partial_build(tmp_path, monkeypatch, capsys):
         (folder / "data_batch_1").write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(get_datasets, "convert", interrupted)
+    monkeypatch.setattr(build_module, "convert", interrupted)
     source = write_archive(tmp_path / "a.tar", class_files())
     assert main(["--from", str(source), "--dest", str(tmp_path / "data"), "-q"]) == 130
     assert "interrupted" in capsys.readouterr().err
@@ -474,7 +475,7 @@ def test_sigterm_removes_the_partial_build(tmp_path, monkeypatch, capsys):
         time.sleep(10)  # the handler raises before this ends
 
     before = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(get_datasets, "convert", terminated)
+    monkeypatch.setattr(build_module, "convert", terminated)
     source = write_archive(tmp_path / "a.tar", class_files())
     (tmp_path / "data").mkdir()
     assert main(["--from", str(source), "--dest", str(tmp_path / "data"), "-q"]) == 143
@@ -488,7 +489,7 @@ def test_an_interrupted_download_is_removed(tmp_path, monkeypatch):
         out.write(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_cifar_official, "_download", download)
+    monkeypatch.setattr(official, "_download", download)
     with pytest.raises(KeyboardInterrupt):
         build_dataset(tmp_path / "data", url="http://127.0.0.1:9/x", progress=False)
     assert_nothing_left(tmp_path / "data")

@@ -54,8 +54,13 @@ def test_numerical_gradient_restores_x_when_f_raises():
 
 
 def test_numerical_gradient_verbose_prints_each_entry(capsys):
-    eval_numerical_gradient(lambda x: float(np.sum(x**2)), np.ones(3), verbose=True)
-    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+    x = np.array([1.0, -2.0, 0.5])
+    eval_numerical_gradient(lambda x: float(np.sum(x**2)), x, verbose=True)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    # Each line: the entry's index, then its numerical derivative 2 x.
+    assert [line.split()[0] for line in lines] == ["(0,)", "(1,)", "(2,)"]
+    np.testing.assert_allclose([float(line.split()[1]) for line in lines], 2 * x, rtol=1e-8)
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -1,4 +1,4 @@
-"""The grading copy of CIFAR-10 (grading.grading_data): test images kept, test labels not."""
+"""The grading copy of CIFAR-10 (grading.run.grading_data): test images kept, test labels not."""
 
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ import numpy as np
 import pytest
 from conftest import write_batches
 
-from cs231n_lib.data import (
+from cs231n_lib.datasets import (
     WITHHELD_LABEL,
     WITHHELD_NOTE,
     are_test_labels_withheld,
     load_cifar10,
     read_batch,
 )
-from grading.check_base import judge_test_predictions
 from grading.coursedir import REPO
-from grading.execute import run_notebook
-from grading.grading_data import grading_dataset
-from grading.leaks import notebook_cells
-from grading.regions import cell_source
+from grading.release.leaks import notebook_cells
+from grading.release.regions import cell_source
+from grading.run.check_base import judge_test_predictions
+from grading.run.execute import run_notebook
+from grading.run.grading_data import grading_dataset
 
 BATCHES = "cifar-10-batches-py"
 
@@ -82,7 +82,7 @@ def test_copy_keeps_images_and_training_labels_and_withholds_test_labels(source,
 
 @pytest.mark.parametrize("encoding", ["latin1", "bytes"])
 def test_a_loader_unaware_of_the_marker_reads_minus_one(source, tmp_path, encoding):
-    # What an older cs231n_lib.data (or any plain unpickler) sees: the official layout.
+    # What an older cs231n_lib loader (or any plain unpickler) sees: the official layout.
     data_dir, (_, _, X_test, _) = source
     root = grading_dataset(data_dir, tmp_path / "out")
     with open(root / BATCHES / "test_batch", "rb") as f:
@@ -245,7 +245,7 @@ def test_the_real_copy_holds_every_image_and_no_test_label(cifar_root, tmp_path)
 @pytest.mark.cifar
 def test_the_judge_keeps_judging_with_the_real_test_labels(cifar_root, tmp_path):
     # As the autograder is wired: the copy for the kernels, the real folder for the judge.
-    from grading.judge import load_context, prepare_class
+    from grading.run.judge import load_context, prepare_class
 
     out = tmp_path / "out"
     copy = grading_dataset(cifar_root, out)

@@ -7,9 +7,16 @@ import zipfile
 
 import pytest
 
-from grading import autograde, feedback, intake
+from grading import intake
 from grading.coursedir import NOTEBOOKS, REPO
-from grading.regions import RegionError, complete_text, find_regions, region_lines, stub_text
+from grading.release.regions import (
+    RegionError,
+    complete_text,
+    find_regions,
+    region_lines,
+    stub_text,
+)
+from grading.run import autograde, feedback
 
 MODULE = """\
 import numpy as np
@@ -203,10 +210,16 @@ def test_prepare_survives_a_broken_zip_and_a_stray_file(tmp_path):
     release = _fake_release(tmp_path / "release")
     (tmp_path / "frank.zip").write_bytes(b"PK\x03\x04 not really")
     (tmp_path / "notes.txt").write_text("hello")
+    says = {
+        "frank": "frank.zip is not a readable zip file",
+        "notes": "notes.txt is neither a folder nor a .zip file: nothing graded",
+    }
     for path, name in ((tmp_path / "frank.zip", "frank"), (tmp_path / "notes.txt", "notes")):
         sub = intake.Submission(name, path, name)
         assert intake.prepare(sub, tmp_path / "out" / name, release) == []
         assert sub.problems
+        assert len(sub.problems) == 1, sub.problems
+        assert sub.problems[0].startswith(says[name]), sub.problems
 
 
 def test_grade_rows_total_pending_and_problems():
@@ -247,7 +260,7 @@ def test_grade_rows_total_pending_and_problems():
 
 
 def test_public_notebook_drops_grader_cells_and_adds_each_verdict(tmp_path):
-    from grading.judge import Verdict
+    from grading.run.judge import Verdict
 
     fact_cell = {
         "cell_type": "code",

@@ -20,10 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import integrity, judge
 from grading.coursedir import NOTEBOOKS, REPO
 from grading.intake import Limits, Submission, _tree, discover, lms, prepare
 from grading.intake._limits import Budget
+from grading.run import integrity, judge
 from tests import lms_fixtures as fx
 
 RELEASE = REPO / "assignment1"
@@ -304,6 +304,7 @@ def test_only_what_grading_needs_is_copied(tmp_path):
         "knn_old.ipynb": 50,
         "cs231n_lib/weights.npy": 100,
         "cs231n_lib/classifiers/helpers.py": 20,
+        "cs231n_lib/datasets/loader_notes.py": 20,  # the package's datasets/: kept
         "README.md": 30,
         "datasets/cifar-10-batches-py/data_batch_1": GIB,
         "cs231n_lib/huge.py": 2 * MIB,
@@ -315,7 +316,13 @@ def test_only_what_grading_needs_is_copied(tmp_path):
     sub, dest, present = run_prepare(tmp_path, source)
     assert present == list(NOTEBOOKS)
     kept = set(files_below(dest))
-    assert {"README.md", "cs231n_lib/classifiers/helpers.py", *fx.PACKAGE_FILES} <= kept
+    assert {
+        "README.md",
+        "cs231n_lib/classifiers/helpers.py",
+        "cs231n_lib/datasets/loader_notes.py",
+        *fx.PACKAGE_FILES,
+    } <= kept
+    assert not any(rel.startswith("datasets/") for rel in kept)
     for rel in (
         "big.bin",
         "notes.txt",
@@ -332,6 +339,35 @@ def test_only_what_grading_needs_is_copied(tmp_path):
         "left out: cs231n_lib/huge.py (2.0 MiB), more than the 1 MB a file of the package may be"
     ) in text
     assert "datasets" not in text
+
+
+@pytest.mark.parametrize(
+    ("parts", "skipped"),
+    [
+        (("datasets", "cifar-10-batches-py", "data_batch_1"), True),
+        (("alice", "datasets", "x.py"), True),
+        (("cs231n_lib", "datasets", "cifar10.py"), False),
+        (("alice", "cs231n_lib", "datasets", "colab.py"), False),
+        (("cs231n_lib", "datasets", "__pycache__", "x.pyc"), True),
+        (("cs231n_lib", "features", "datasets", "x.py"), True),
+    ],
+)
+def test_only_the_data_folder_named_datasets_is_skipped(parts, skipped):
+    assert _tree.is_skipped(parts) is skipped
+
+
+def test_the_fingerprint_covers_the_package_datasets_folder(tmp_path):
+    from grading.course.state import fingerprint
+
+    (tmp_path / "cs231n_lib" / "datasets").mkdir(parents=True)
+    (tmp_path / "datasets").mkdir()
+    loader = tmp_path / "cs231n_lib" / "datasets" / "cifar10.py"
+    loader.write_text("A = 1\n")
+    before = fingerprint(tmp_path)
+    (tmp_path / "datasets" / "data_batch_1").write_bytes(b"x")  # the data: not graded
+    assert fingerprint(tmp_path) == before
+    loader.write_text("A = 2\n")  # the student's code: graded
+    assert fingerprint(tmp_path) != before
 
 
 def test_store_attempt_moves_the_staging_copy(tmp_path):

@@ -1,4 +1,4 @@
-"""grading.integrity on the real release notebooks, with submissions edited as students might."""
+"""grading.run.integrity on the real release notebooks, submissions edited as students might."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from grading.coursedir import NOTEBOOKS
-from grading.integrity import Change, restore, restore_file
-from grading.regions import cell_source
+from grading.release.regions import cell_source
+from grading.run.integrity import Change, restore, restore_file
 
 RELEASE = Path(__file__).resolve().parent.parent / "assignment1"
 

@@ -110,11 +110,18 @@ def test_predict_labels_equal_distances_prefer_earlier_training_example():
 def test_predict_returns_int_labels_and_all_loop_counts_agree():
     X_train, y_train, X_test = make_data(1, num_train=50, num_test=20)
     knn = KNearestNeighbor().train(X_train, y_train)
+    used = []
+    for name in VARIANTS:  # record which distance method each prediction runs
+        method = getattr(knn, name)
+        setattr(knn, name, lambda X, name=name, method=method: used.append(name) or method(X))
     predictions = [knn.predict(X_test, k=3, num_loops=n) for n in (0, 1, 2)]
+    assert used == VARIANTS[::-1]  # num_loops 0, 1, 2
     for y_pred in predictions:
         assert y_pred.dtype == np.int64
         assert y_pred.shape == (20,)
         np.testing.assert_array_equal(y_pred, predictions[0])
+    expected = reference_predict_labels(cdist(X_test, X_train), y_train, 3)
+    np.testing.assert_array_equal(predictions[0], expected)
 
 
 def test_one_nearest_neighbour_recovers_training_labels():
@@ -126,8 +133,8 @@ def test_one_nearest_neighbour_recovers_training_labels():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda knn, X: knn.predict(X, num_loops=3), ValueError, "num_loops to be 0, 1 or 2"),
-        (lambda knn, X: knn.predict(X, num_loops=True), ValueError, "num_loops"),
+        (lambda knn, X: knn.predict(X, num_loops=3), ValueError, "one of 0, 1, 2, got 3. Use 0"),
+        (lambda knn, X: knn.predict(X, num_loops=True), ValueError, "num_loops.*got True"),
         (lambda knn, X: knn.predict(X, k=0), ValueError, r"1 <= k <= 10, got k=0"),
         (lambda knn, X: knn.predict(X, k=11), ValueError, r"1 <= k <= 10, got k=11"),
         (lambda knn, X: knn.predict(X, k=2.5), TypeError, "k to be an integer"),

@@ -5,7 +5,7 @@ import pytest
 
 from cs231n_lib.classifiers import KNearestNeighbor
 from cs231n_lib.cross_validation import best_k, cross_validate_knn
-from cs231n_lib.data import load_cifar10_subsample
+from cs231n_lib.datasets import load_cifar10_subsample
 
 pytestmark = pytest.mark.cifar
 

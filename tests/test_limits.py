@@ -1,11 +1,11 @@
-"""grading.limits: outputs capped while a notebook runs, in a real python3 kernel."""
+"""grading.run.limits: outputs capped while a notebook runs, in a real python3 kernel."""
 
 from __future__ import annotations
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grading.limits import (
+from grading.run.limits import (
     NOTE,
     LimitedExecute,
     autograde_preprocessors,

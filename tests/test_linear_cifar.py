@@ -12,7 +12,7 @@ from cs231n_lib.classifiers import (
     svm_loss_vectorized,
 )
 from cs231n_lib.cross_validation import tune_linear_classifier
-from cs231n_lib.data import get_cifar10_data
+from cs231n_lib.datasets import get_cifar10_data
 
 pytestmark = pytest.mark.cifar
 

@@ -1,12 +1,17 @@
 """LinearClassifier: minibatch SGD, seeding, prediction, divergence, errors."""
 
+import re
+
 import numpy as np
 import pytest
 
+from cs231n_lib import _validation
 from cs231n_lib.classifiers import (
+    REGULARIZERS,
     LinearClassifier,
     LinearSVM,
     Softmax,
+    linear_classifier,
     softmax_loss_vectorized,
     svm_loss_vectorized,
 )
@@ -48,6 +53,9 @@ def test_same_seed_same_weights_other_seed_other_weights(cls):
     for model in default:
         model.train(X, y, num_iters=5)  # rng=None means seed 0
     np.testing.assert_array_equal(default[0].W, default[1].W)
+    seeded = cls()
+    seeded.train(X, y, num_iters=5, rng=0)
+    np.testing.assert_array_equal(default[0].W, seeded.W)
 
 
 def test_weights_start_small_with_one_column_per_class():
@@ -77,23 +85,98 @@ def test_one_step_is_a_gradient_step_on_a_minibatch_drawn_with_replacement(cls, 
     np.testing.assert_allclose(model.W, W0 - 0.1 * grad, rtol=1e-12)
 
 
+MODEL_OPTIONS = [
+    (LinearSVM, {}, svm_loss_vectorized, {}),
+    (LinearSVM, {"squared_hinge": True}, svm_loss_vectorized, {"squared_hinge": True}),
+    (Softmax, {}, softmax_loss_vectorized, {}),
+]
+
+
+def count_regularizer_checks(monkeypatch):
+    """Count the calls of check_regularizer, wherever the library calls it from."""
+    calls = []
+    original = _validation.check_regularizer
+
+    def counting(regularizer, beta):
+        calls.append(regularizer)
+        return original(regularizer, beta)
+
+    for module in (_validation, linear_classifier):
+        monkeypatch.setattr(module, "check_regularizer", counting)
+    return calls
+
+
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+@pytest.mark.parametrize(("cls", "kwargs", "loss_fn", "options"), MODEL_OPTIONS)
+def test_the_regularizer_is_checked_once_per_train_call(
+    cls, kwargs, loss_fn, options, regularizer, monkeypatch
+):
+    X, y = blobs(0, num_train=40)
+    calls = count_regularizer_checks(monkeypatch)
+    cls(**kwargs).train(X, y, num_iters=7, batch_size=10, regularizer=regularizer, beta=0.5)
+    assert calls == [regularizer]
+    # Called directly, the public loss still checks its arguments.
+    W = np.zeros((X.shape[1], 4))
+    loss_fn(W, X, y, 0.1, regularizer=regularizer, beta=0.5, **options)
+    assert len(calls) > 1
+    assert set(calls) == {regularizer}
+
+
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+@pytest.mark.parametrize(("cls", "kwargs", "loss_fn", "options"), MODEL_OPTIONS)
+def test_a_training_step_is_the_checked_public_loss_bit_for_bit(
+    cls, kwargs, loss_fn, options, regularizer
+):
+    X, y = blobs(3, num_train=60)
+    model = cls(**kwargs)
+    model.train(X, y, num_iters=0, rng=0)
+    W0 = model.W.copy(order="K")  # the same memory layout, for the same rounding
+    history = model.train(
+        X, y, learning_rate=0.05, reg=0.02, num_iters=1, batch_size=30, rng=7,
+        regularizer=regularizer, beta=0.7,
+    )  # fmt: skip
+    idx = np.random.default_rng(7).integers(60, size=30)
+    loss, grad = loss_fn(W0, X[idx], y[idx], 0.02, regularizer=regularizer, beta=0.7, **options)
+    assert history == [loss]
+    np.testing.assert_array_equal(model.W, W0 - 0.05 * grad)
+
+
+def test_a_loss_that_passes_other_regularizer_values_during_training_is_still_checked():
+    class OtherRegularizer(LinearSVM):
+        def loss(self, X_batch, y_batch, reg, regularizer="l2", beta=1.0):
+            return svm_loss_vectorized(self.W, X_batch, y_batch, reg, regularizer="ridge")
+
+    X, y = blobs(0, num_train=40)
+    with pytest.raises(ValueError, match=r"Expected regularizer to be one of .*got 'ridge'"):
+        OtherRegularizer().train(X, y, num_iters=1)
+
+
 def test_training_continues_from_the_current_weights():
     X, y = blobs(2)
     model = Softmax()
     first = model.train(X, y, learning_rate=1e-2, num_iters=50)
+    W_trained = model.W.copy()
     second = model.train(X, y, learning_rate=1e-2, num_iters=50, rng=1)
     assert second[0] < first[0]
+    # The first loss of the second call is that of the trained W on the first minibatch
+    # rng=1 draws (a W is there, so nothing is drawn for it): not of new small weights.
+    idx = np.random.default_rng(1).integers(len(X), size=200)
+    expected, _ = softmax_loss_vectorized(W_trained, X[idx], y[idx], 1e-5)
+    np.testing.assert_allclose(second[0], expected, rtol=1e-12)
+    assert second[0] < 0.5 * np.log(4)  # new small weights start near log(C) = 1.39
 
 
 def test_verbose_prints_every_100_iterations(capsys):
     X, y = blobs(0)
-    LinearSVM().train(X, y, num_iters=250, verbose=True)
+    history = LinearSVM().train(X, y, num_iters=250, verbose=True)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "iteration 0 / 250",
         "iteration 100 / 250",
         "iteration 200 / 250",
     ]
+    printed = [float(line.rsplit("loss", 1)[1]) for line in lines]
+    np.testing.assert_allclose(printed, [history[0], history[100], history[200]], atol=1e-6)
 
 
 def test_progress_bar_is_off_by_default_and_on_request(capsys):
@@ -126,9 +209,15 @@ def test_divergence_stops_with_advice_and_keeps_the_last_weights(cls):
     X, y = blobs(0)
     X = X * 1e3
     model = cls()
-    with pytest.raises(FloatingPointError, match=r"smaller one such as 1e\+299"):
+    with pytest.raises(FloatingPointError, match=r"smaller one such as 1e\+299") as info:
         model.train(X, y, learning_rate=1e300, num_iters=50)
     assert np.all(np.isfinite(model.W))
+    # W is the one before the diverging step: that of the same training stopped there.
+    diverged_at = int(re.search(r"diverged at iteration (\d+)", str(info.value)).group(1))
+    assert diverged_at >= 1  # so W has moved from its initial value
+    replay = cls()
+    replay.train(X, y, learning_rate=1e300, num_iters=diverged_at)
+    np.testing.assert_array_equal(model.W, replay.W)
 
 
 def test_errors_name_the_fix():

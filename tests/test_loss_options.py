@@ -20,8 +20,8 @@ from cs231n_lib.classifiers import (
     svm_loss_vectorized,
 )
 from cs231n_lib.gradient_check import grad_check_sparse
+from cs231n_lib.toy_data import LECTURE_SCORES
 
-LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
 SVM_OPTIONS = list(itertools.product([False, True], REGULARIZERS))
 
 

@@ -10,16 +10,12 @@ from cs231n_lib.classifiers import (
     svm_loss_vectorized,
 )
 from cs231n_lib.gradient_check import grad_check_sparse, rel_error
+from cs231n_lib.toy_data import LECTURE_LABELS, LECTURE_SCORES
 
 SVM = (svm_loss_naive, svm_loss_vectorized)
 SOFTMAX = (softmax_loss_naive, softmax_loss_vectorized)
 ALL_LOSSES = [*SVM, *SOFTMAX]
 TWINS = [SVM, SOFTMAX]
-
-# The lecture's three training examples (a cat, a car, a frog) and their scores
-# for the classes cat, car, frog.
-LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
-LECTURE_LABELS = np.array([0, 1, 2])
 
 
 def lecture_problem():
@@ -35,9 +31,40 @@ def random_problem(seed, num_train=30, dim=20, num_classes=7, scale=1e-2):
     return W, X, y
 
 
-def test_lecture_example_scores_are_exact():
-    W, X, _ = lecture_problem()
+def test_the_shared_lecture_example_cannot_be_changed_by_accident():
+    assert LECTURE_SCORES.shape == (3, 3)
+    np.testing.assert_array_equal(LECTURE_LABELS, [0, 1, 2])
+    with pytest.raises(ValueError, match="read-only"):
+        LECTURE_SCORES[0, 0] = 0.0
+    with pytest.raises(ValueError, match="read-only"):
+        LECTURE_LABELS[0] = 1
+
+
+@pytest.mark.parametrize("loss_fn", ALL_LOSSES)
+def test_lecture_example_scores_are_exact(loss_fn):
+    W, X, y = lecture_problem()
     np.testing.assert_array_equal(X @ W, LECTURE_SCORES)
+    # The losses see the data only through the scores X @ W: the same scores from another
+    # exact factorization, X a scaled 3-cycle (W @ X and X.T @ W are other scores), give
+    # the same loss and the gradient X.T @ dscores.
+    cycle = np.eye(3)[[1, 2, 0]]
+    X2, W2 = 2.0 * cycle, cycle.T @ LECTURE_SCORES / 2.0
+    np.testing.assert_array_equal(X2 @ W2, LECTURE_SCORES)
+    loss, grad = loss_fn(W, X, y, 0.0)
+    loss2, grad2 = loss_fn(W2, X2, y, 0.0)
+    # The definitions, by hand: with X = I the gradient is d loss / d scores.
+    rows = np.arange(3)
+    if loss_fn in SVM:  # cat: car's margin counts; car: none; frog: cat's and car's
+        expected = (2.9 + 0.0 + 12.9) / 3
+        dscores = np.array([[-1, 1, 0], [0, 0, 0], [1, 1, -2]]) / 3
+    else:
+        exp_scores = np.exp(LECTURE_SCORES)  # (3, 3); scores of a few units: no overflow
+        probs = exp_scores / exp_scores.sum(axis=1, keepdims=True)
+        expected = -np.mean(np.log(probs[rows, y]))
+        dscores = (probs - np.eye(3)[y]) / 3
+    np.testing.assert_allclose([loss, loss2], [expected, expected], rtol=1e-12)
+    np.testing.assert_allclose(grad, dscores, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad2, X2.T @ dscores, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("svm_loss", SVM)

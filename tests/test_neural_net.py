@@ -162,6 +162,23 @@ def test_learning_rate_decays_after_every_epoch():
     # The first epoch's loss history is the same; the second differs (smaller steps).
     assert moves[0.5][1]["loss_history"][:5] == moves[1.0][1]["loss_history"][:5]
     assert moves[0.5][1]["loss_history"][5:] != moves[1.0][1]["loss_history"][5:]
+    # Replayed by hand: the same minibatches, plain SGD steps of 1e-3 * 0.5 ** epoch.
+    net = TwoLayerNet(4, 6, 3, std=0.1, rng=0)
+    rng = np.random.default_rng(0)
+    rng.choice(40, 40, replace=False)  # first drawn: the examples of train_acc_history
+    losses = []
+    for it in range(8):
+        idx = rng.integers(40, size=10)
+        loss, grads = net.loss(X[idx], y[idx], reg=0.0)
+        losses.append(loss)
+        for name, grad in grads.items():
+            net.params[name] = net.params[name] - 1e-3 * 0.5 ** (it // 4) * grad
+    np.testing.assert_allclose(moves[0.5][1]["loss_history"], losses, rtol=1e-12)
+    np.testing.assert_allclose(
+        moves[0.5][0],
+        net.params["b2"] - TwoLayerNet(4, 6, 3, std=0.1, rng=0).params["b2"],
+        rtol=1e-9,
+    )
 
 
 def test_a_diverging_learning_rate_stops_with_a_message_naming_it():

@@ -7,13 +7,14 @@ import subprocess
 import sys
 import textwrap
 
+import nbformat
 import pytest
 
 from grading.coursedir import NOTEBOOKS, REPO
-from grading.execute import run_notebook
-from grading.leaks import notebook_cells
-from grading.regions import cell_source
-from grading.samples import all_parts, graded_cells
+from grading.release.leaks import notebook_cells
+from grading.release.regions import cell_source
+from grading.release.samples import all_parts, graded_cells
+from grading.run.execute import run_notebook
 
 SOURCES = REPO / "notebooks"
 GRADE_ID = re.compile(
@@ -87,11 +88,15 @@ def colab(tmp_path):
     (fake / "google" / "colab" / "drive.py").write_text(FAKE_DRIVE)
     folder = tmp_path / "content" / "drive" / "MyDrive" / "cs231n" / "assignment1"
     folder.mkdir(parents=True)
-    # A stand-in get_datasets.sh: logs each run and creates the data folder.
-    (folder / "get_datasets.sh").write_text(
+    (folder / "get_datasets.sh").write_text("")  # marks the assignment folder
+    # The folder's own cs231n_lib, with a stand-in colab_setup that logs each call.
+    (folder / "cs231n_lib" / "datasets").mkdir(parents=True)
+    (folder / "cs231n_lib" / "__init__.py").write_text("")
+    (folder / "cs231n_lib" / "datasets" / "__init__.py").write_text(
         textwrap.dedent("""\
-        echo run >> datasets.log
-        mkdir -p datasets/cifar-10-batches-py
+        def colab_setup():
+            with open("setup.log", "a") as f:
+                f.write("run\\n")
     """)
     )
     return tmp_path, fake, folder
@@ -112,7 +117,7 @@ def run_setup(tmp_path, fake, foldername):
     )
 
 
-def test_colab_branch_mounts_changes_folder_and_fetches_data_once(colab):
+def test_colab_branch_mounts_changes_folder_and_calls_colab_setup(colab):
     tmp_path, fake, folder = colab
     for _ in range(2):
         result = run_setup(tmp_path, fake, "cs231n/assignment1")
@@ -121,7 +126,8 @@ def test_colab_branch_mounts_changes_folder_and_fetches_data_once(colab):
     assert (tmp_path / "mounts.log").read_text().splitlines() == [
         str(tmp_path / "content" / "drive")
     ] * 2
-    assert (folder / "datasets.log").read_text() == "run\n"
+    # The folder's cs231n_lib, called in the folder on every run (it skips what is done).
+    assert (folder / "setup.log").read_text() == "run\n" * 2
 
 
 def test_colab_branch_without_foldername_says_what_to_do(colab):
@@ -172,7 +178,7 @@ WITHHELD_NOTES = {"knn": 3, "svm": 1, "softmax": 1, "features": 6, "two_layer_ne
 @pytest.fixture(scope="module")
 def withheld_root(cifar_root, tmp_path_factory):
     """The autograder's copy of CIFAR-10: the test images without their labels."""
-    from grading.grading_data import grading_dataset
+    from grading.run.grading_data import grading_dataset
 
     return grading_dataset(cifar_root, tmp_path_factory.mktemp("grading"))
 
@@ -182,7 +188,7 @@ def withheld_root(cifar_root, tmp_path_factory):
 def test_notebook_runs_cleanly_with_the_test_labels_withheld(
     name, withheld_root, tmp_path, monkeypatch
 ):
-    from cs231n_lib.data import WITHHELD_NOTE
+    from cs231n_lib.datasets import WITHHELD_NOTE
 
     monkeypatch.setenv("CS231N_RUN_EXTENSION", "1")
     _, problems = run_notebook(
@@ -199,3 +205,16 @@ def test_notebook_runs_cleanly_with_the_test_labels_withheld(
     assert sum(WITHHELD_NOTE in line for line in lines) == WITHHELD_NOTES[name], lines
     accuracies = [line for line in lines if re.search(r"(?i)test.*accuracy.*\d", line)]
     assert accuracies == [], "a test accuracy computed on the withheld (-1) labels"
+
+
+def test_the_runner_is_quiet_but_keeps_the_notebooks_warnings(tmp_path, capfd):
+    from grading.run.execute import run_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import warnings\nwarnings.warn('kept for the reader')")]
+    nbformat.write(nb, tmp_path / "tiny.ipynb")
+    _, problems = run_notebook(tmp_path / "tiny.ipynb", tmp_path / "out")
+    assert problems == []
+    assert "without encryption" not in capfd.readouterr().err  # ipykernel's start-up warning
+    ran = nbformat.read(tmp_path / "out" / "tiny.ipynb", as_version=4)
+    assert "kept for the reader" in ran.cells[0].outputs[0].text

@@ -59,8 +59,11 @@ def test_environment_yml_mirrors_pyproject():
 
 def test_generated_and_local_folders_are_ignored():
     ignored = (REPO / ".gitignore").read_text().split()
-    for folder in (".venv/", "datasets/", "build/"):
+    for folder in (".venv/", "/datasets/", "build/"):
         assert folder in ignored
+    # Only the data folder at the root: the package cs231n_lib/datasets/ is source.
+    assert "datasets/" not in ignored
+    assert "datasets" not in ignored
 
 
 # Import names of the runtime dependencies, where they differ from the package name.

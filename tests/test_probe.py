@@ -1,7 +1,7 @@
 """Hidden checks on a package in the sandbox: a crash or a hang costs only its checks.
 
 The checks run in the test's process; only the student's code runs in the sandbox,
-behind the wire format of :mod:`grading.wire`.
+behind the wire format of :mod:`grading.isolation.wire`.
 """
 
 import os
@@ -11,8 +11,10 @@ import time
 import numpy as np
 import pytest
 
-from grading import isolation, judge, probe, wire
+from grading import isolation
 from grading.coursedir import REPO
+from grading.isolation import wire
+from grading.run import judge, probe
 
 KNN_CELLS = {
     "knn-test-two-loops": 3,
@@ -51,7 +53,7 @@ def _verdicts(tmp_path, package, refs):
 
 @pytest.fixture(scope="module")
 def refs(tmp_path_factory):
-    from grading.references import build_references
+    from grading.run.references import build_references
 
     return build_references(tmp_path_factory.mktemp("refs") / "references", log=lambda *_: None)
 

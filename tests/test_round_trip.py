@@ -8,7 +8,7 @@ behind, and the tests check those records: a later step cannot hide an earlier o
 
 The submissions are the generated samples kept to the kNN notebook (the other four
 deleted): the complete one must earn exactly the kNN points its test cells promise
-(:func:`grading.samples.expected_points`), the untouched one nothing.
+(:func:`grading.release.samples.expected_points`), the untouched one nothing.
 
 1. Every LMS format, from its download and roster to the file it imports.
 2. Incremental grading: nothing graded twice, and no manual grade or comment lost.
@@ -39,12 +39,12 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grading.autograde import maxima
 from grading.course import lms_export
 from grading.course.folder import locked
 from grading.course.gradebook import class_scores
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
-from grading.samples import all_parts, expected_points, make_submission
+from grading.release.samples import all_parts, expected_points, make_submission
+from grading.run.autograde import maxima
 from tests import lms_fixtures as fx
 
 pytestmark = pytest.mark.cifar

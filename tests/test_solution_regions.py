@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.regions import find_regions
+from grading.release.regions import find_regions
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cs231n_lib"
 STUDENT_MODULES = [

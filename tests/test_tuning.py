@@ -125,20 +125,28 @@ def test_diverged_settings_are_recorded_as_nan_and_skipped():
 
 def test_progress_bar_reports_the_best_validation_accuracy(capsys):
     X_tr, y_tr, X_val, y_val = split()
-    tune_linear_classifier(LinearSVM, X_tr, y_tr, X_val, y_val, [1e-2], [0.1], 10)
+    # The tiny learning rate comes last and validates worse: the bar keeps the best.
+    results, _, _ = tune_linear_classifier(
+        LinearSVM, X_tr, y_tr, X_val, y_val, [1e-2, 1e-7], [0.1], 10
+    )
     err = capsys.readouterr().err
     assert "tuning LinearSVM" in err
     assert "best_val=" in err
+    vals = [val for _, val in results.values()]
+    assert vals[1] < vals[0]
+    final = err.rstrip().split("\r")[-1]  # what the bar shows at the end
+    assert "2/2" in final
+    assert final.endswith(f"best_val={max(vals):.3f}]"), final
 
 
 def test_bad_search_arguments_say_what_to_fix():
     X_tr, y_tr, X_val, y_val = split()
     args = (LinearSVM, X_tr, y_tr, X_val, y_val)
-    with pytest.raises(ValueError, match="search='grid' or search='random'"):
+    with pytest.raises(ValueError, match="search to be one of 'grid', 'random', got 'bayes'"):
         tune_linear_classifier(*args, [1e-3], [1.0], 5, search="bayes")
     with pytest.raises(ValueError, match="needs num_samples"):
         tune_linear_classifier(*args, (1e-3, 1e-2), (1.0, 2.0), 5, search="random")
-    with pytest.raises(ValueError, match=r"ranges \(low, high\)"):
+    with pytest.raises(ValueError, match=r"learning_rates to be a range \(low, high\)"):
         tune_linear_classifier(
             *args, [1e-3, 1e-2, 1e-1], (1.0, 2.0), 5, search="random", num_samples=3
         )

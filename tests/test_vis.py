@@ -462,9 +462,13 @@ def test_weight_histogram_counts_every_weight_but_the_bias_on_a_symmetric_range(
     bound = np.abs(sparse[:-1]).max()
     assert ax.patches[0].get_path().vertices[:, 0].min() == pytest.approx(-bound)
     assert ax.patches[1].get_path().vertices[:, 0].max() == pytest.approx(bound)
-    counts, _ = np.histogram(sparse[:-1], bins=np.linspace(-bound, bound, 22))
-    assert counts.sum() == 80  # the bias row is left out
-    assert counts[10] >= np.sum(sparse[:-1] == 0)  # the centre bin holds every zero
+    edges = np.linspace(-bound, bound, 22)
+    # The steps drawn: vertices (e0, 0), (e0, c0), (e1, c0), (e1, c1), ..., (e21, 0).
+    drawn = [patch.get_path().vertices[1:-1:2, 1] for patch in ax.patches]
+    for counts, W in zip(drawn, (dense, sparse), strict=True):
+        np.testing.assert_array_equal(counts, np.histogram(W[:-1], bins=edges)[0])
+        assert counts.sum() == 80  # the bias row is left out
+    assert drawn[1][10] >= np.sum(sparse[:-1] == 0)  # the centre bin holds every zero
     fig.savefig(tmp_path / "hist.png")
     plt.close(fig)
 

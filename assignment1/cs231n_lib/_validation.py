@@ -6,8 +6,10 @@ how to fix it. ``assert`` is kept for internal invariants only.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -130,6 +132,52 @@ def check_positive_int(value, name, low=1, high=None):
     return value
 
 
+def check_choice(name, value, choices, hint=""):
+    """Return ``value`` if it is one of ``choices``, or raise a ValueError that lists them.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the error message.
+    value : object
+        The argument. A bool never matches a number (``True == 1`` in Python).
+    choices : iterable
+        The valid values, e.g. a tuple of names or the keys of a dict.
+    hint : str, optional
+        What to do, appended to the message.
+
+    Returns
+    -------
+    object
+        ``value`` itself.
+
+    Examples
+    --------
+    >>> check_choice("init", "random", ("k-means++", "random"))
+    'random'
+    >>> check_choice("init", "kmeans", ("k-means++", "random"), hint="Use 'k-means++'.")
+    Traceback (most recent call last):
+        ...
+    ValueError: Expected init to be one of 'k-means++', 'random', got 'kmeans'. Use 'k-means++'.
+    """
+    choices = tuple(choices)
+    if not any(_same_choice(value, choice) for choice in choices):
+        listed = ", ".join(map(repr, choices))
+        raise ValueError(
+            f"Expected {name} to be one of {listed}, got {value!r}." + (f" {hint}" if hint else "")
+        )
+    return value
+
+
+def _same_choice(value, choice):
+    if isinstance(value, bool) != isinstance(choice, bool):
+        return False
+    try:
+        return bool(value == choice)
+    except (TypeError, ValueError):  # e.g. an array compared with a name
+        return False
+
+
 def is_positive_float(value, allow_zero=False):
     """Whether ``value`` is a finite real number > 0 (or >= 0), not a bool."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -143,6 +191,36 @@ def check_positive_float(value, name, allow_zero=False):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"Expected {name} {bound}, a finite number, got {value!r}.")
     return float(value)
+
+
+def check_log_range(bounds, name, hint=""):
+    """Return ``(low, high)`` as sorted floats, the range of a log-uniform draw, or raise.
+
+    Parameters
+    ----------
+    bounds : sequence of two numbers
+        Finite numbers > 0, in any order.
+    name : str
+        The argument's name, used in the error message.
+    hint : str, optional
+        What to do, appended to the message.
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``low <= high``; draw with ``np.exp(rng.uniform(np.log(low), np.log(high)))``.
+    """
+    try:
+        values = list(bounds)
+    except TypeError:
+        values = []
+    if len(values) != 2 or not all(is_positive_float(v) for v in values):
+        raise ValueError(
+            f"Expected {name} to be a range (low, high) of numbers > 0 for a log-uniform draw, "
+            f"got {bounds!r}." + (f" {hint}" if hint else "")
+        )
+    low, high = sorted(float(v) for v in values)
+    return low, high
 
 
 def check_rng(rng):
@@ -217,15 +295,46 @@ def check_regularizer(regularizer, beta):
     regularizer, beta
         The name as given and ``beta`` as a float.
     """
-    if regularizer not in REGULARIZERS:
-        hint = ""
-        if isinstance(regularizer, str) and regularizer.lower().replace("-", "_") in REGULARIZERS:
-            hint = f" Write it in lower case: {regularizer.lower().replace('-', '_')!r}."
-        raise ValueError(
-            f"Expected regularizer to be one of {', '.join(map(repr, REGULARIZERS))}, got "
-            f"{regularizer!r}.{hint}"
-        )
+    hint = ""
+    if isinstance(regularizer, str) and regularizer.lower().replace("-", "_") in REGULARIZERS:
+        hint = f"Write it in lower case: {regularizer.lower().replace('-', '_')!r}."
+    check_choice("regularizer", regularizer, REGULARIZERS, hint)
     return regularizer, check_positive_float(beta, "beta", allow_zero=True)
+
+
+# The (regularizer, beta) that LinearClassifier.train checked once, trusted by the loss
+# and regularization_penalty it calls at every step, as scikit-learn skips validating
+# nested calls. Only those very objects are trusted, and only within the block.
+_TRUSTED_REGULARIZER = contextvars.ContextVar("cs231n_trusted_regularizer", default=None)
+
+
+@contextmanager
+def trusted_regularizer(regularizer, beta):
+    """Within the block, :func:`check_regularizer_nested` trusts these already checked values.
+
+    Parameters
+    ----------
+    regularizer, beta
+        The values :func:`check_regularizer` returned.
+    """
+    token = _TRUSTED_REGULARIZER.set((regularizer, beta))
+    try:
+        yield
+    finally:
+        _TRUSTED_REGULARIZER.reset(token)
+
+
+def check_regularizer_nested(regularizer, beta):
+    """:func:`check_regularizer`, unless the caller checked these very objects already.
+
+    What the losses and ``regularization_penalty`` call: called directly, they check
+    their arguments; called by a training step (:func:`trusted_regularizer`), they
+    do not check them again.
+    """
+    trusted = _TRUSTED_REGULARIZER.get()
+    if trusted is not None and trusted[0] is regularizer and trusted[1] is beta:
+        return regularizer, beta
+    return check_regularizer(regularizer, beta)
 
 
 def check_images(X, name="X", channels=None):

@@ -10,7 +10,9 @@ from tqdm.auto import tqdm
 
 from ._validation import (
     check_array_2d,
+    check_choice,
     check_labels,
+    check_log_range,
     check_positive_int,
     check_rng,
     is_positive_float,
@@ -43,6 +45,14 @@ def split_folds(X, y, num_folds=5):
     -------
     X_folds : list of ndarray of shape (N_i, D)
     y_folds : list of ndarray of shape (N_i,)
+
+    Examples
+    --------
+    >>> X_folds, y_folds = split_folds(np.zeros((7, 2)), np.arange(7), num_folds=3)
+    >>> [len(fold) for fold in X_folds]
+    [3, 2, 2]
+    >>> y_folds[1]
+    array([3, 4])
     """
     X = check_array_2d(X)
     y = check_labels(y, X.shape[0])
@@ -139,6 +149,11 @@ def best_k(results):
     Returns
     -------
     int
+
+    Examples
+    --------
+    >>> best_k({1: [0.25, 0.75], 5: [0.5, 0.5], 10: [0.25, 0.5]})  # 1 and 5 tie at 0.5
+    1
     """
     if not results:
         raise ValueError("Expected at least one k in results, got an empty dict.")
@@ -238,27 +253,21 @@ def _search_settings(learning_rates, regs, search, num_samples, rng):
     """The (learning_rate, reg) pairs to try, as floats."""
     learning_rates = _positive_floats(learning_rates, "learning_rates")
     regs = _positive_floats(regs, "regs", allow_zero=True)
-    if search == "grid":
+    if check_choice("search", search, ("grid", "random")) == "grid":
         if num_samples is not None:
             raise ValueError(
                 "num_samples is only used by search='random'; the grid search tries every "
                 f"pair of learning_rates and regs ({len(learning_rates) * len(regs)} here)."
             )
         return list(itertools.product(learning_rates, regs))
-    if search != "random":
-        raise ValueError(f"Expected search='grid' or search='random', got {search!r}.")
-    if len(learning_rates) != 2 or len(regs) != 2:
-        raise ValueError(
-            "With search='random', learning_rates and regs are ranges (low, high), got "
-            f"{len(learning_rates)} learning rates and {len(regs)} regs."
-        )
-    if min(regs) <= 0:
-        raise ValueError(f"Expected regs bounds > 0 for a log-uniform draw, got {regs}.")
+    hint = "search='random' draws from ranges; search='grid' tries lists of values."
+    lr_range = check_log_range(learning_rates, "learning_rates", hint)
+    reg_range = check_log_range(regs, "regs", hint)
     if num_samples is None:
         raise ValueError("search='random' needs num_samples, the number of settings to try.")
     num_samples = check_positive_int(num_samples, "num_samples")
-    log_lr = rng.uniform(*np.log(sorted(learning_rates)), size=num_samples)
-    log_reg = rng.uniform(*np.log(sorted(regs)), size=num_samples)
+    log_lr = rng.uniform(*np.log(lr_range), size=num_samples)
+    log_reg = rng.uniform(*np.log(reg_range), size=num_samples)
     return [(float(a), float(b)) for a, b in zip(np.exp(log_lr), np.exp(log_reg), strict=True)]
 
 

@@ -119,15 +119,16 @@ class TwoLayerNet:
         if y is None:
             return scores
         y = self._check_y(y, X.shape[0], "y")
+        grads = {}
         # TODO: the loss (softmax_loss of the scores, plus reg * (sum of W1 squared +
-        # sum of W2 squared)), then the backward pass, layer by layer in reverse: grads
-        # holds the gradient of the loss with respect to W1, b1, W2 and b2. Both weight
-        # gradients get the gradient of their regularization term.
+        # sum of W2 squared)), then the backward pass, layer by layer in reverse: store
+        # in grads["W1"], grads["b1"], grads["W2"] and grads["b2"] the gradient of the
+        # loss with respect to each. Both weight gradients get the gradient of their
+        # regularization term.
         ### BEGIN SOLUTION
         data_loss, dscores = softmax_loss(scores, y)
         w1, w2 = W1.ravel(), W2.ravel()  # sums of squares as dot products: no temporaries
         loss = data_loss + reg * (float(w1 @ w1) + float(w2 @ w2))
-        grads = {}
         dhidden, grads["W2"], grads["b2"] = affine_backward(dscores, fc2_cache)
         da = relu_backward(dhidden, relu_cache)  # (N, H)
         # The first layer's input is the data: its gradient is never used, so skip the
@@ -274,7 +275,10 @@ class TwoLayerNet:
         -------
         ndarray of shape (N,), dtype int64
         """
-        # TODO: the class with the highest score for each row (self.loss gives the scores).
+        X = self._check_X(X)
+        y_pred = np.zeros(X.shape[0], dtype=np.int64)
+        # TODO: store in y_pred the class with the highest score for each row (self.loss
+        # gives the scores).
         ### BEGIN SOLUTION
         y_pred = np.argmax(self.loss(X), axis=1)
         ### END SOLUTION

@@ -21,7 +21,7 @@ def extract_features(imgs, feature_fns, verbose=False, batch_size=256):
     Parameters
     ----------
     imgs : ndarray of shape (N, H, W, 3)
-        The images, e.g. ``X_train`` from :func:`cs231n_lib.data.load_cifar10`
+        The images, e.g. ``X_train`` from :func:`cs231n_lib.datasets.load_cifar10`
         (before any mean subtraction).
     feature_fns : list of callables
         Each takes one image (H, W, 3) and returns an array of shape (F_k,).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import check_array_2d, check_positive_int, check_rng
+from .._validation import check_array_2d, check_choice, check_positive_int, check_rng
 
 __all__ = ["assign_clusters", "kmeans", "squared_distances"]
 
@@ -134,8 +134,7 @@ def kmeans(
         )
     num_epochs = check_positive_int(num_epochs, "num_epochs", low=0)
     batch_size = check_positive_int(batch_size, "batch_size")
-    if init not in ("k-means++", "random"):
-        raise ValueError(f'Expected init to be "k-means++" or "random", got {init!r}.')
+    check_choice("init", init, ("k-means++", "random"))
     rng = check_rng(rng)
 
     if init == "random":

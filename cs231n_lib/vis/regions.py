@@ -13,7 +13,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_array_2d, check_labels, check_positive_int
+from .._validation import (
+    check_array_2d,
+    check_choice,
+    check_labels,
+    check_positive_int,
+    is_positive_float,
+)
 from ..toy_data import TOY_KINDS, TOY_LOSSES, ToyFit, add_bias, train_toy
 from ._common import _axes, _figure
 
@@ -219,13 +225,10 @@ def explore_decision_regions(
         or None if training diverged), or the static figure.
     """
     kinds, losses = dict(TOY_KINDS), dict(TOY_LOSSES)
-    if kind not in kinds or loss not in losses:
-        raise ValueError(
-            f"Expected kind in {list(kinds)} and loss in {list(losses)}, got kind={kind!r} "
-            f"and loss={loss!r}."
-        )
+    check_choice("kind", kind, kinds)
+    check_choice("loss", loss, losses)
     for name, value in (("learning_rate", learning_rate), ("reg", reg)):
-        if isinstance(value, bool) or not isinstance(value, float | int) or not value > 0:
+        if not is_positive_float(value):
             raise ValueError(f"Expected {name} > 0 (a log-scale slider), got {value!r}.")
     if widgets is None:
         widgets = _import_widgets()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import autograde as run
 from ..coursedir import ASSIGNMENT, CELL_TIMEOUT, NOTEBOOKS, REPO, SUBMISSION_TIMEOUT
-from ..worker import PUBLIC
+from ..run import autograde as run
+from ..run.worker import PUBLIC
 from . import intake as course_intake
 from .folder import CourseError, locked, require_course
 from .gradebook import commit_submission
@@ -226,7 +226,7 @@ def _log(course, grade):
 
 
 def state_grades(course):
-    """Every graded student's latest result, as :class:`~grading.autograde.Grade` objects."""
+    """Every graded student's latest result, as :class:`~grading.run.autograde.Grade` objects."""
     grades = []
     for student_id, state in all_states(course).items():
         grades.append(
@@ -242,6 +242,13 @@ def state_grades(course):
             )
         )
     return grades
+
+
+def grade_table(course):
+    """(grades, table): every graded student's latest result, and its table as text."""
+    grades = state_grades(course)
+    points = run.maxima(Path(course).resolve() / "work" / run.TEMPLATE)
+    return grades, run.format_table(grades, points)
 
 
 def write_summary(course, points):

@@ -7,13 +7,13 @@ notebooks (``COURSE/work/``) with a summary cell added at the top: the automatic
 manual points, the late penalty and what is not graded yet. ``autograded/`` itself,
 which formgrader shows, is never changed. Only the verdict cells of the grader are
 rendered; any other cell it inserted is dropped from the copy. The copy is sanitized
-(:func:`grading.sanitize.sanitize_notebook`: what the student wrote or printed renders as
+(:func:`grading.run.sanitize.sanitize_notebook`: what the student wrote or printed renders as
 inert HTML) and each page written gets the Content-Security-Policy
-:data:`~grading.sanitize.CSP`, which runs no script.
+:data:`~grading.run.sanitize.CSP`, which runs no script.
 
 :func:`export_feedback` writes one self-contained page per student for the LMS. The
 notebooks' pages hold the students' own markdown, so each one is cleaned again
-(:func:`grading.sanitize.frame_document`) and shown in an ``<iframe sandbox srcdoc=...>``:
+(:func:`grading.run.sanitize.frame_document`) and shown in an ``<iframe sandbox srcdoc=...>``:
 no ``allow-scripts``, so nothing in it runs, and no ``allow-same-origin``, so it cannot
 reach the outer page. The outer page's Content-Security-Policy (the srcdoc frames
 inherit it) runs no script and loads nothing from anywhere.
@@ -31,8 +31,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..coursedir import ASSIGNMENT, NOTEBOOKS
-from ..feedback import GRADER_KEY
-from ..sanitize import CSP, frame_document, protect_pages, sanitize_notebook
+from ..run.feedback import GRADER_KEY
+from ..run.sanitize import CSP, frame_document, protect_pages, sanitize_notebook
 from .folder import CourseError, locked, require_course
 from .gradebook import open_gradebook
 from .intake import course_deadlines, course_roster, load_records, selected
@@ -194,7 +194,7 @@ def regenerate_feedback(course, students=None, log=print):
     ``students``: ids, by default every student with a submission in the gradebook.
     Returns the ids whose feedback was rendered.
     """
-    from ..worker import _api
+    from ..run.worker import _api
 
     course = require_course(Path(course).resolve())
     graded = _graded(course)
@@ -259,7 +259,7 @@ def student_page(student_id, name, label, points, penalty, pages):
     """One student's feedback page: the summary table, then each notebook's page framed.
 
     ``pages`` maps a notebook to its feedback page (nbgrader's HTML); each is cleaned
-    (:func:`~grading.sanitize.frame_document`) and shown in a sandboxed frame.
+    (:func:`~grading.run.sanitize.frame_document`) and shown in a sandboxed frame.
     """
     esc = html.escape
     earned, most, kept = totals(points, penalty)

@@ -29,8 +29,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..autograde import build_template
 from ..coursedir import ASSIGNMENT, REPO, protected_files
+from ..run.autograde import build_template
 
 COURSE_FILE = "course.toml"
 LOCK_FILE = ".lock"

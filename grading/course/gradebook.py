@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 from ..coursedir import ASSIGNMENT
-from ..sanitize import inert_name
+from ..run.sanitize import inert_name
 
 
 def open_gradebook(course):

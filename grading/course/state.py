@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 from ..coursedir import REPO
-from ..intake import DROPPED
-from ..references import source_hash
+from ..intake import is_skipped
+from ..run.references import source_hash
 
 STATE = "state"
 
@@ -30,7 +30,7 @@ def fingerprint(folder):
         else sorted(
             p
             for p in folder.rglob("*")
-            if p.is_file() and not p.is_symlink() and not DROPPED & set(p.relative_to(folder).parts)
+            if p.is_file() and not p.is_symlink() and not is_skipped(p.relative_to(folder).parts)
         )
     )
     for path in files:

@@ -14,21 +14,22 @@ What Jupyter (or a student's editor) may leave in a notebook, and what becomes o
 
 The notebook is written back (in the same folder, replaced atomically) only when
 something was changed. nbgrader metadata is not judged here: the release's is put back
-by :func:`grading.integrity.restore` before grading.
+by :func:`grading.run.integrity.restore` before grading.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from pathlib import Path
 
 import nbformat
 
-from ..integrity import unique_cell_ids, write_atomic
 from ._limits import MAX_JSON_DEPTH, MAX_NOTEBOOK, limit_text, size_text
 
+CELL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # nbformat 4.5's cell id schema
 _LONE = re.compile("[\ud800-\udfff]")  # json.loads pairs valid escapes: these are alone
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -164,3 +165,38 @@ def _fix_ids(data):
     ):
         return 0
     return unique_cell_ids([c for c in cells if isinstance(c, dict)])
+
+
+def unique_cell_ids(cells, keep=()):
+    """Give every cell a valid, unique id (nbformat 4.5's); return how many were changed.
+
+    Cells in ``keep`` keep theirs. A missing, invalid or repeated id becomes
+    ``<id>-<n>`` (or ``cell-<n>``). ``cells`` are dicts (NotebookNode or parsed JSON).
+    """
+    kept = {id(cell) for cell in keep}
+    taken = {cell["id"] for cell in keep if "id" in cell}
+    changed = 0
+    for cell in cells:
+        if id(cell) in kept and "id" in cell:
+            continue
+        cid = cell.get("id")
+        if not isinstance(cid, str) or not CELL_ID.match(cid) or cid in taken:
+            base = cid[:56] if isinstance(cid, str) and CELL_ID.match(cid) else "cell"
+            n = 1
+            while f"{base}-{n}" in taken:
+                n += 1
+            cell["id"] = f"{base}-{n}"
+            changed += 1
+        taken.add(cell["id"])
+    return changed
+
+
+def write_atomic(nb, path):
+    """Write notebook ``nb`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        nbformat.write(nb, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

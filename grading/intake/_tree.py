@@ -60,6 +60,21 @@ DROPPED = {
     ".cs231n_facts",
 }
 SKIPPED = JUNK | DROPPED  # silently
+
+
+def is_skipped(parts):
+    """Whether a path (its ``parts``) lies in a skipped folder or is junk.
+
+    ``datasets`` is the data folder beside the notebooks, but also the package
+    ``cs231n_lib/datasets/`` that students submit: a ``datasets`` folder right below
+    ``cs231n_lib`` is kept.
+    """
+    return any(
+        part in SKIPPED and not (part == "datasets" and i and parts[i - 1] == PACKAGE)
+        for i, part in enumerate(parts)
+    )
+
+
 COPY_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
 
 
@@ -239,8 +254,9 @@ class Tree:
             here = Path(folder)
             rel = here.relative_to(self.path).parts
             for d in sorted(dirs):
-                why = "" if d in SKIPPED else _link_or_depth(here / d, rel, self.max_depth)
-                if d in SKIPPED or why:
+                skipped = is_skipped((*rel, d))
+                why = "" if skipped else _link_or_depth(here / d, rel, self.max_depth)
+                if skipped or why:
                     dirs.remove(d)
                 if why:
                     self._skip((*rel, d), why)
@@ -279,7 +295,7 @@ class Tree:
             if stat.S_ISLNK(info.external_attr >> 16):
                 self._skip(parts, "a symbolic link, never followed")
                 continue
-            if any(p in SKIPPED for p in parts):
+            if is_skipped(parts):
                 continue
             if len(parts) - 1 > self.max_depth:
                 self.problems.append(

@@ -6,7 +6,11 @@
 - :mod:`~grading.isolation.launcher`: ``python -m grading.isolation OPTIONS -- CMD``
   runs CMD in the sandbox; :func:`sandbox_command` builds that argv;
 - :mod:`~grading.isolation.worker_ns`: the namespaces of one submission's grading
-  worker (its own processes, scratch tmpfs and memory budget).
+  worker (its own processes, scratch tmpfs and memory budget);
+- :mod:`~grading.isolation.wire`: the probe's wire format across the sandbox's wall
+  (checked sizes, no pickle) and the server run inside it, standalone: the sandbox
+  gets its source text. Not imported here (it needs numpy; the launcher runs
+  without site-packages).
 
 This package imports nothing else of ``grading``.
 """

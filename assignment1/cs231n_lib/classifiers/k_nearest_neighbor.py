@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_array_2d, check_labels, check_positive_int
+from .._validation import check_array_2d, check_choice, check_labels, check_positive_int
 
 __all__ = ["KNearestNeighbor"]
 
@@ -87,11 +87,12 @@ class KNearestNeighbor:
             1: self.compute_distances_one_loop,
             2: self.compute_distances_two_loops,
         }
-        if isinstance(num_loops, bool) or num_loops not in methods:
-            raise ValueError(
-                f"Expected num_loops to be 0, 1 or 2, got {num_loops!r}. Use 0 (the "
-                "vectorized version) unless you are checking a loop version."
-            )
+        check_choice(
+            "num_loops",
+            num_loops,
+            methods,
+            "Use 0 (the vectorized version) unless you are checking a loop version.",
+        )
         self._check_k(k)
         dists = methods[num_loops](X)
         return self.predict_labels(dists, k=k)
@@ -158,12 +159,14 @@ class KNearestNeighbor:
             Never negative and never NaN.
         """
         X = self._check_test_data(X)
+        num_test, num_train = X.shape[0], self.X_train.shape[0]
+        dists = np.zeros((num_test, num_train), dtype=self.X_train.dtype)
         # TODO: compute all the L2 distances without any explicit loop, using only
         # basic array operations: expand ||x - t||^2 = ||x||^2 - 2 x.t + ||t||^2 into
         # one matrix multiplication and two broadcast sums (train() has already
         # stored the ||t||^2 of the training examples in self.train_sq). Rounding can
         # make a squared distance slightly negative: clamp it at 0 before the square
-        # root. Do not use scipy or np.linalg.norm().
+        # root, and store the distances in dists. Do not use scipy or np.linalg.norm().
         raise NotImplementedError(
             "KNearestNeighbor.compute_distances_no_loops: write the code for the TODO above, in cs231n_lib/classifiers/k_nearest_neighbor.py."
         )
@@ -200,9 +203,14 @@ class KNearestNeighbor:
                 "dists contains NaN. Clamp squared distances at 0 before the square root."
             )
         k = self._check_k(k)
+        num_test = dists.shape[0]
+        y_pred = np.zeros(num_test, dtype=np.int64)
         # TODO: for each test example, find the labels of its k nearest training
-        # examples (hint: np.argsort), and store the most common one in y_pred[i].
-        # Break ties by choosing the smaller label.
+        # examples and store the most common one in y_pred[i]. Hints: sort the row with
+        # np.argsort(dists[i], kind="stable"), so that of two training examples at the
+        # same distance the earlier one comes first; count the votes with np.bincount
+        # and take np.argmax of the counts, which returns the first, i.e. the smaller,
+        # label when two labels have the same number of votes.
         raise NotImplementedError(
             "KNearestNeighbor.predict_labels: write the code for the TODO above, in cs231n_lib/classifiers/k_nearest_neighbor.py."
         )

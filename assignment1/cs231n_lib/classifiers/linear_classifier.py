@@ -12,6 +12,7 @@ from .._validation import (
     check_positive_int,
     check_regularizer,
     check_rng,
+    trusted_regularizer,
 )
 from .linear_svm import svm_loss_vectorized
 from .softmax import softmax_loss_vectorized
@@ -97,7 +98,11 @@ class LinearClassifier:
             raise NotImplementedError(
                 "LinearClassifier.train: write the code for the TODO above, in cs231n_lib/classifiers/linear_classifier.py."
             )
-            with np.errstate(over="ignore", invalid="ignore"):
+            # regularizer and beta were checked once above: the loss need not check them.
+            with (
+                np.errstate(over="ignore", invalid="ignore"),
+                trusted_regularizer(regularizer, beta),
+            ):
                 loss, grad = self.loss(X_batch, y_batch, reg, regularizer, beta)
             if not np.isfinite(loss):
                 raise FloatingPointError(
@@ -150,7 +155,9 @@ class LinearClassifier:
                 f"Expected X with D={self.W.shape[0]} columns, like the training data, got "
                 f"shape {X.shape}."
             )
-        # TODO: compute the scores and return the index of the best one for each row.
+        y_pred = np.zeros(X.shape[0], dtype=np.int64)
+        # TODO: compute the scores X @ W and store in y_pred the index of the highest
+        # score of each row.
         raise NotImplementedError(
             "LinearClassifier.predict: write the code for the TODO above, in cs231n_lib/classifiers/linear_classifier.py."
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_loss_inputs, check_regularizer
+from .._validation import check_loss_inputs, check_regularizer_nested
 from .regularization import regularization_penalty
 
 __all__ = ["svm_loss_naive", "svm_loss_vectorized"]
@@ -50,7 +50,7 @@ def svm_loss_naive(W, X, y, reg, *, squared_hinge=False, regularizer="l2", beta=
         The gradient of the loss with respect to W.
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
-    regularizer, beta = check_regularizer(regularizer, beta)
+    regularizer, beta = check_regularizer_nested(regularizer, beta)
     num_train, num_classes = X.shape[0], W.shape[1]
     loss = 0.0
     dW = np.zeros(W.shape)
@@ -70,10 +70,22 @@ def svm_loss_vectorized(W, X, y, reg, *, squared_hinge=False, regularizer="l2", 
     """Multiclass SVM loss and gradient, without a Python loop.
 
     Same inputs and outputs as :func:`svm_loss_naive`.
+
+    Examples
+    --------
+    The lecture's three images: with ``X`` the identity, the scores are ``W`` itself, and
+    the loss is the mean of the lecture's 2.9, 0 and 12.9.
+
+    >>> from cs231n_lib.toy_data import LECTURE_LABELS, LECTURE_SCORES
+    >>> loss, dW = svm_loss_vectorized(LECTURE_SCORES, np.eye(3), LECTURE_LABELS, reg=0.0)
+    >>> round(loss, 4)
+    5.2667
     """
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
-    regularizer, beta = check_regularizer(regularizer, beta)
+    regularizer, beta = check_regularizer_nested(regularizer, beta)
     num_train = X.shape[0]
+    loss = 0.0
+    dW = np.zeros_like(W)
     # TODO: compute the loss and the gradient without any loop. Compute the scores
     # with one matrix product, then the margins of all examples at once (the correct
     # class gets margin 0). For the gradient, build an (N, C) matrix of how much each

@@ -117,10 +117,12 @@ class TwoLayerNet:
         if y is None:
             return scores
         y = self._check_y(y, X.shape[0], "y")
+        grads = {}
         # TODO: the loss (softmax_loss of the scores, plus reg * (sum of W1 squared +
-        # sum of W2 squared)), then the backward pass, layer by layer in reverse: grads
-        # holds the gradient of the loss with respect to W1, b1, W2 and b2. Both weight
-        # gradients get the gradient of their regularization term.
+        # sum of W2 squared)), then the backward pass, layer by layer in reverse: store
+        # in grads["W1"], grads["b1"], grads["W2"] and grads["b2"] the gradient of the
+        # loss with respect to each. Both weight gradients get the gradient of their
+        # regularization term.
         raise NotImplementedError(
             "TwoLayerNet.loss: write the code for the TODO above, in cs231n_lib/classifiers/neural_net.py."
         )
@@ -254,7 +256,10 @@ class TwoLayerNet:
         -------
         ndarray of shape (N,), dtype int64
         """
-        # TODO: the class with the highest score for each row (self.loss gives the scores).
+        X = self._check_X(X)
+        y_pred = np.zeros(X.shape[0], dtype=np.int64)
+        # TODO: store in y_pred the class with the highest score for each row (self.loss
+        # gives the scores).
         raise NotImplementedError(
             "TwoLayerNet.predict: write the code for the TODO above, in cs231n_lib/classifiers/neural_net.py."
         )

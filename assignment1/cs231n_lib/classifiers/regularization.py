@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import REGULARIZERS, check_regularizer
+from .._validation import REGULARIZERS, check_regularizer_nested
 
 __all__ = [
     "REGULARIZERS",
@@ -119,7 +119,7 @@ def regularization_penalty(W, reg, regularizer="l2", beta=1.0):
     penalty : float
     dW : ndarray of shape (D, C)
     """
-    regularizer, beta = check_regularizer(regularizer, beta)
+    regularizer, beta = check_regularizer_nested(regularizer, beta)
     if regularizer == "l2":
         return l2_penalty(W, reg)
     if regularizer == "l1":

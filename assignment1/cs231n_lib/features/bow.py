@@ -11,7 +11,8 @@ An image is described by how strongly its small patches resemble each of K
 3. the codes are summed over each quadrant of the image, giving 4K features.
 
 A linear classifier on these features reaches 77.9% on CIFAR-10 in the paper
-with K=1600 and stride 1; 74% here (README, "Bag of visual words").
+with K=1600 and stride 1; 74% here, measured on a JPEG copy of CIFAR-10
+(docs/development.md, "Bag of visual words").
 """
 
 from __future__ import annotations
@@ -103,13 +104,14 @@ class BagOfWords:
     stride : int, default=1
         Step of the grid of patches that ``transform`` encodes, as in the paper.
         Stride 2 encodes 3.7x fewer patches of 32x32 images (4.5x faster), but loses
-        about 4 points of test accuracy (0.704 against 0.742 with K=1600).
+        about 4 points of test accuracy (0.704 against 0.742 with K=1600, on a JPEG
+        copy of CIFAR-10).
     norm_eps : float, default=10.0
         The ``eps`` of :func:`normalize_patches` (pixel values 0..255).
     whiten_eps : float, default=1.0
         The ``eps`` of :func:`fit_zca`. The paper uses 0.1; on JPEG copies of
         CIFAR-10, whose finest details are compression noise, 1.0 is 2 points better
-        (README, "Bag of visual words").
+        (docs/development.md, "Bag of visual words").
     kmeans_epochs : int, default=10
     kmeans_batch_size : int, default=10000
     kmeans_init : {"random", "k-means++"}, default="random"

@@ -4,7 +4,8 @@ Minibatch SGD on a linear classifier takes steps no larger than the steepest
 direction of the loss allows, and then crawls along the flat ones. With
 correlated features (the 6,400 bag-of-words features, say, many of which rise and
 fall together) the two differ by orders of magnitude, and SGD stops far from the
-minimum: on CIFAR-10 it fits 76% of the training images after 78 epochs.
+minimum: on our JPEG copy of CIFAR-10 it fits 76% of the training images after
+78 epochs.
 Whitening the features first makes every direction alike, and the same SGD fits
 85% in 31 epochs, with a higher validation accuracy.
 """
