@@ -27,7 +27,7 @@ from tests.attacks import MARKER, attack_sources, make_attacks, resource_attacks
 
 pytestmark = pytest.mark.cifar
 
-CELL_TIMEOUT = 40  # the infinite loops each cost this much
+CELL_TIMEOUT = 40  # the infinite loop costs this much
 
 
 def _digest(path):

@@ -70,8 +70,11 @@ def test_untouched_submission_has_no_changes_and_the_same_cells(name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_each_notebook_has_a_locked_config_cell_and_locked_tests(name):
-    kinds = {gid.removeprefix(f"{name}-").split("-")[0] for gid in protected_ids(name)}
-    assert kinds == {"config", "test"}
+    ids = protected_ids(name)
+    kinds = {gid.removeprefix(f"{name}-").split("-")[0] for gid in ids}
+    assert kinds == {"config", "test", "check"}
+    # The last cell runs python -m cs231n_lib.check's report: locked, like the config.
+    assert f"{name}-check" in ids
 
 
 def test_answers_are_kept_and_not_reported(knn):
