@@ -1,6 +1,7 @@
 # Quick start: `make demo` (the main job) and `make test` (lint, then tests).
 # `make release` regenerates assignment1/ after a change to notebooks/ or cs231n_lib/.
-# Both create or update the virtual environment .venv/ from pyproject.toml first.
+# Both create or update the virtual environment .venv/ from the lock file
+# requirements/dev.txt first; `make lock` updates the lock files (docs/development.md).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,14 +12,32 @@ SHARED_ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.xz
 DATA_SOURCE := $(if $(wildcard $(SHARED_ARCHIVE)),--from $(SHARED_ARCHIVE),)
 DEMO_OUT ?= build/demo
 
-.PHONY: demo release test lint data bench venv clean red-team
+.PHONY: demo release test lint data bench venv clean red-team lock lock-check
 
-# Re-run the install whenever pyproject.toml changes; otherwise do nothing.
-$(STAMP): pyproject.toml
+# Install the locked environment requirements/dev.txt (exact versions, hash-checked),
+# then the project itself, editable, without dependencies (they are all in the lock),
+# then check that the lock still covers pyproject.toml. Re-run whenever pyproject.toml
+# or a lock file changes; otherwise do nothing.
+$(STAMP): pyproject.toml requirements/dev.txt requirements/grading.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) requirements/lock.py check
 	@touch $@
+
+# Re-resolve both lock files to the newest versions pyproject.toml allows and print what
+# changed (uv does the resolution: installed into .venv/ on first use). On purpose only:
+# between terms, or after a change to the dependencies in pyproject.toml.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv
+	@$(PY) -c 'import tomllib' 2>/dev/null || $(PY) -m pip install --quiet tomli
+	$(PY) requirements/lock.py update
+
+# Offline: every requirement of pyproject.toml pinned within its range, with hashes, and
+# the same versions in requirements/grading.txt and requirements/dev.txt.
+lock-check:
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) requirements/lock.py check
 
 venv: $(STAMP)
 

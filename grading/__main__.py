@@ -134,7 +134,7 @@ def parser():
         default=None,
         metavar="ADDRESS",
         help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of "
-        "--jobs; its workers must see the same paths",
+        "--jobs; its workers need the kit installed, not this machine's files",
     )
     a.add_argument(
         "--cell-timeout",
@@ -345,6 +345,7 @@ class UsageError(ValueError):
 
 
 def main(argv=None):
+    from .cluster import ClusterError
     from .course.config import ConfigError
     from .course.folder import CourseError
     from .isolation import SandboxUnavailable
@@ -363,7 +364,14 @@ def main(argv=None):
     }[args.command]
     try:
         return command(args)
-    except (CourseError, ConfigError, UsageError, SandboxUnavailable, FileNotFoundError) as error:
+    except (
+        ClusterError,
+        CourseError,
+        ConfigError,
+        UsageError,
+        SandboxUnavailable,
+        FileNotFoundError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -66,18 +66,19 @@ def make_course(root, notebooks_dir=REPO / "notebooks", assignment=ASSIGNMENT):
     return root
 
 
-def write_config(root, assignment=ASSIGNMENT, timeout=CELL_TIMEOUT, extra=""):
+def write_config(root, assignment=ASSIGNMENT, timeout=CELL_TIMEOUT, extra="", protected=None):
     """Write ``root/nbgrader_config.py``; ``extra``: more lines of configuration.
 
     A course that grades students adds the sandboxed kernel and the output cap there
-    (:data:`grading.run.autograde.SANDBOX_CONFIG`).
+    (:data:`grading.run.autograde.SANDBOX_CONFIG`). ``protected``: the files autograde
+    never overwrites (default :func:`protected_files` of this repository).
     """
     root = Path(root).resolve()
     (root / "nbgrader_config.py").write_text(
         CONFIG.format(
             root=str(root),
             assignment=assignment,
-            protected=protected_files(),
+            protected=list(protected) if protected else protected_files(),
             timeout=timeout,
             extra=extra,
         )

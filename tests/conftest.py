@@ -91,14 +91,30 @@ def cifar_root(tmp_path_factory, shared_archive):
 
 
 @pytest.fixture(scope="session")
-def graded_samples(tmp_path_factory, cifar_root):
+def hide_from_workers(tmp_path_factory):
+    """The folders a cluster worker must not see: every test's (and the repo's data)."""
+    from cluster import can_hide_folders
+
+    reason = can_hide_folders()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the cluster tests need a mount namespace: {reason}")
+        pytest.skip(f"the cluster tests need a mount namespace: {reason}")
+    return [tmp_path_factory.getbasetemp()]
+
+
+@pytest.fixture(scope="session")
+def graded_samples(tmp_path_factory, cifar_root, hide_from_workers):
     """The demo's three submissions graded once into a course folder.
 
-    Graded on a local Dask cluster, as ``--dask-scheduler`` would. Returns
-    ``({submission: Grade}, expected points, course folder)``. Tests that change the
-    course folder work on a copy (``shutil.copytree``: a course folder is movable).
+    Graded on a real Dask cluster (``dask scheduler`` and two ``dask worker``
+    processes, see tests/cluster.py) whose workers see none of this machine's files:
+    the submissions, the dataset and the class's files reach them over the network,
+    as ``--dask-scheduler`` sends them. Returns ``({submission: Grade}, expected
+    points, course folder)``. Tests that change the course folder work on a copy
+    (``shutil.copytree``: a course folder is movable).
     """
-    from distributed import LocalCluster
+    from cluster import Cluster
 
     from grading.course.autograde import autograde_class
     from grading.release.samples import make_samples
@@ -106,16 +122,15 @@ def graded_samples(tmp_path_factory, cifar_root):
     root = tmp_path_factory.mktemp("samples")
     expected = make_samples(root / "submissions")
     out = root / "out"
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
+    lines = []
+    with Cluster(hide_from_workers, workers=2) as cluster:
         grades = autograde_class(
             root / "submissions",
             out,
-            jobs=2,
             data_dir=cifar_root,
             progress=False,
-            dask_scheduler=cluster.scheduler_address,
-            log=lambda *_: None,
+            dask_scheduler=cluster.address,
+            log=lines.append,
         )
+    (root / "run.log").write_text("\n".join(map(str, lines)))
     return {g.submission: g for g in grades}, expected, out

@@ -786,3 +786,46 @@ def test_runs_from_a_checkout_under_tmp_with_spaces_behind_a_symlink(sandbox, tm
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["exposed", str(link / "scratch")]
+
+
+def test_the_kit_installed_in_the_environment_is_not_shown(sandbox, tmp_path):
+    """A regular install copies the solutions and checks into site-packages: covered.
+
+    A throwaway venv stands for a grading machine's (``pip install .``), shown as the
+    grader shows its own environment.
+    """
+    venv = Path(tempfile.mkdtemp(prefix="kit-venv-", dir="/var/tmp"))
+    venv.chmod(0o755)  # readable by the sandbox's uid, as an environment is
+    try:
+        base = os.path.realpath(sys.executable)  # not through .venv, which is not shown
+        subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+        [site] = venv.glob("lib/python3*/site-packages")
+        for relative, text in (
+            ("cs231n_lib/classifiers/linear_svm.py", "SOLUTION = 'the instructor'\n"),
+            ("grading/run/checks.py", "HIDDEN = 'checks'\n"),
+            ("otherpkg/mod.py", "VALUE = 'shown'\n"),
+        ):
+            (site / relative).parent.mkdir(parents=True, exist_ok=True)
+            (site / relative).write_text(text)
+        python = str(venv / "bin" / "python")
+        assert policy.installed_kit([str(venv)]) == [
+            str(site / "cs231n_lib"),
+            str(site / "grading"),
+        ]
+        code = (
+            "import json, os, sys; site = sys.argv[1]; print(json.dumps({n: sorted(os.listdir("
+            "os.path.join(site, n))) for n in ('cs231n_lib', 'grading', 'otherpkg')}))"
+        )
+        scratch = tmp_path / "scratch"
+        scratch.mkdir()
+        # The grader's Python passes its environment (its sys.prefix) to the launcher.
+        argv = sandbox_command([python, "-c", code, str(site)], scratch, expose=[venv])
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {
+            "cs231n_lib": [],
+            "grading": [],
+            "otherpkg": ["mod.py"],
+        }
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)

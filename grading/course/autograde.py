@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..cluster import map_cluster
 from ..coursedir import ASSIGNMENT, CELL_TIMEOUT, NOTEBOOKS, REPO, SUBMISSION_TIMEOUT
 from ..run import autograde as run
 from ..run.worker import PUBLIC
@@ -104,7 +105,17 @@ def autograde_course(
             log(f"Nothing to grade: all {plan.up_to_date} submission(s) are up to date.")
             return []
         setup = run.prepare_setup(
-            course, jobs, data_dir, references, repo, limits, timeout, cell_timeout, log, keep_work
+            course,
+            jobs,
+            data_dir,
+            references,
+            repo,
+            limits,
+            timeout,
+            cell_timeout,
+            log,
+            keep_work,
+            here=not dask_scheduler,
         )
         where = (
             f"on the Dask cluster at {dask_scheduler}" if dask_scheduler else f"{jobs} at a time"
@@ -116,7 +127,7 @@ def autograde_course(
         pairs = [(sub, only) for sub, only, _ in plan.work]
         by_id = {sub.student_id: entry for sub, _, entry in plan.work}
         results = (
-            run.map_dask(dask_scheduler, pairs, setup)
+            map_cluster(dask_scheduler, pairs, setup, log)
             if dask_scheduler
             else run.map_local(jobs, pairs, setup)
         )

@@ -171,6 +171,7 @@ class _Plan:
     binds: list  # (path inside, real path, is_dir), parents before children
     links: dict  # path inside -> symlink target (/bin -> usr/bin)
     files: dict  # path inside -> bytes (small exposed files, /etc)
+    masks: list = dataclasses.field(default_factory=list)  # folders shown empty
     fds: dict = dataclasses.field(default_factory=dict)  # real path -> O_PATH fd
 
 
@@ -208,7 +209,12 @@ def _plan(opts):
         ((p, real, is_dir) for p, (real, is_dir) in binds.items()),
         key=lambda item: item[0].count("/"),
     )
-    return _Plan(scratch, ordered, links, files)
+    masks = [
+        path
+        for path in policy.installed_kit([shown for shown, _, is_dir in ordered if is_dir])
+        if any(sc.is_within(path, shown) for shown, _, is_dir in ordered if is_dir)
+    ]
+    return _Plan(scratch, ordered, links, files, masks)
 
 
 def _read_small(path):
@@ -333,6 +339,9 @@ def _build_root(plan, limits):
         sc.set_readonly(root + top)
     for path, real, _ in plan.binds:
         _bind_fd(plan, real, root + path)
+    for path in plan.masks:  # the installed kit: an empty folder (made read-only below)
+        sc.mount("tmpfs", root + path, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, "size=4k,mode=0555")
+    for path, _, _ in plan.binds:
         sc.set_readonly(root + path, recursive=True)
     _bind_fd(plan, plan.scratch, root + plan.scratch)
     sc.set_readonly(root + plan.scratch, readonly=False)

@@ -10,6 +10,7 @@ submission's scratch folder, the dataset, the kernel's connection file).
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 import sys
 
@@ -119,6 +120,31 @@ def python_paths():
         os.path.dirname(os.path.dirname(exe)),
     }
     return sorted(os.path.abspath(path) for path in paths if path)
+
+
+# The kit's own packages. Installed (not editable) into the Python environment, they
+# would sit in its site-packages, which the sandbox shows: the instructor's solutions
+# and the hidden checks, for student code to call at grading time.
+KIT_PACKAGES = ("cs231n_lib", "grading")
+
+
+def installed_kit(prefixes=None):
+    """The kit's packages installed inside the Python environment, covered in the sandbox.
+
+    An editable install leaves only a path hook there (the sources stay in the
+    repository, which is not shown); a regular one (a grading machine, a Dask worker,
+    Gradescope's image) copies the sources in. The student's own ``cs231n_lib`` comes
+    from the submission's folder, never from here.
+    """
+    found = {}  # real path -> the path under the prefix (lib64 is often a link to lib)
+    for prefix in prefixes or python_paths():
+        pattern = os.path.join(glob.escape(prefix), "lib*", "python3*", "*-packages")
+        for site in sorted(glob.glob(pattern)):
+            for name in KIT_PACKAGES:
+                package = os.path.join(site, name)
+                if os.path.isdir(package) and not os.path.islink(package):
+                    found.setdefault(os.path.realpath(package), os.path.abspath(package))
+    return sorted(found.values())
 
 
 def command_env(extra):

@@ -8,8 +8,9 @@
    nbgrader's autograde runs every cell in grading mode (``CS231N_GRADING=1``: small
    subsets) with the student's own ``cs231n_lib``, in the sandbox, then the feedback
    is generated without hidden tests. :func:`map_local` runs N of them at once
-   (each has its own gradebook: nbgrader's is SQLite, one writer), :func:`map_dask`
-   sends them to a Dask cluster. Each yields a :class:`Grade` as soon as it is done.
+   (each has its own gradebook: nbgrader's is SQLite, one writer); :mod:`grading.cluster`
+   sends them to a Dask cluster's workers. Each yields a :class:`Grade` as soon as it
+   is done.
 
 The course folder (:mod:`grading.course`) decides what to grade and commits each
 result. A submission that fails in any way gets its :class:`Grade`, with the problem
@@ -28,7 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -162,7 +162,7 @@ def maxima(template):
     return out
 
 
-def _course_for(template, work, student_id, cell_timeout):
+def _course_for(template, work, student_id, cell_timeout, protected=None):
     course = Path(work) / student_id
     if course.exists():
         shutil.rmtree(course)
@@ -170,7 +170,7 @@ def _course_for(template, work, student_id, cell_timeout):
     shutil.copytree(template / "source", course / "source")
     shutil.copyfile(template / "gradebook.db", course / "gradebook.db")
     sandbox = SANDBOX_CONFIG.format(kernel=KERNEL_NAME, max_output=MAX_OUTPUT_BYTES)
-    write_config(course, timeout=cell_timeout, extra=sandbox)
+    write_config(course, timeout=cell_timeout, extra=sandbox, protected=protected)
     return course
 
 
@@ -238,8 +238,11 @@ class Setup:
     timeout: int = SUBMISSION_TIMEOUT
     cell_timeout: int = CELL_TIMEOUT
     probe_timeout: int = judge.PROBE_TIMEOUT
-    repo: Path = REPO
+    repo: Path = REPO  # holds the release, ``repo/assignment1``
     keep_work: bool = False  # keep what the submission left in its scratch folders
+    # Files autograde never overwrites (default: the release's, coursedir.protected_files).
+    protected: tuple = ()
+    source_data: Path | None = None  # the real dataset's folder (the grader's side only)
 
 
 def kernel_env(setup):
@@ -298,7 +301,9 @@ def grade_submission(sub, setup, only=None):
         sub.student_id, sub.name, problems=list(sub.problems), notebooks=list(only or NOTEBOOKS)
     )
     output = Path(setup.output)
-    course = _course_for(setup.template, output / "work", sub.student_id, setup.cell_timeout)
+    course = _course_for(
+        setup.template, output / "work", sub.student_id, setup.cell_timeout, setup.protected
+    )
     grade.workdir = str(course)
     submitted = course / "submitted" / sub.student_id / ASSIGNMENT
     present = intake.prepare(sub, submitted, setup.repo / ASSIGNMENT)
@@ -358,19 +363,28 @@ def prepare_setup(
     cell_timeout=CELL_TIMEOUT,
     log=print,
     keep_work=False,
+    here=True,
 ):
-    """Everything shared by the class: template, references, probe inputs, environment."""
-    reason = isolation.available()
-    if reason:
-        raise isolation.SandboxUnavailable(reason)
+    """Everything shared by the class: template, references, probe inputs, environment.
+
+    ``here=False``: the submissions are graded elsewhere (:mod:`grading.cluster`), which
+    derives the probe inputs and the kernels' dataset from ``source_data`` itself; this
+    machine needs no sandbox then.
+    """
+    if here:
+        reason = isolation.available()
+        if reason:
+            raise isolation.SandboxUnavailable(reason)
     output = Path(output).resolve()
     data_dir = check_data_dir(data_dir)
     output.mkdir(parents=True, exist_ok=True)
     log(f"Generating the assignment into {output / 'work' / TEMPLATE}")
     template = build_template(output / "work", repo)
     references = ensure_references(Path(references or REFERENCES).resolve(), repo, log=log)
-    inputs, context = class_inputs(data_dir, output)  # the real labels: trusted side only
-    kernel_data = grading_dataset(data_dir, output)  # for student code: test labels withheld
+    inputs = context = kernel_data = None
+    if here:
+        inputs, context = class_inputs(data_dir, output)  # the real labels: trusted side only
+        kernel_data = grading_dataset(data_dir, output)  # for student code: labels withheld
     env = nbgrader_env(
         {"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(kernel_data), **blas_threads(jobs)}
     )
@@ -388,6 +402,8 @@ def prepare_setup(
         judge.PROBE_TIMEOUT,
         repo,
         keep_work,
+        tuple(protected_files(repo)),
+        data_dir,
     )
 
 
@@ -406,31 +422,6 @@ def map_local(jobs, work, setup):
                 future.cancel()
             stop_workers()
             raise
-
-
-def map_dask(address, work, setup):
-    """Grade on an existing Dask distributed cluster (workers must see the same paths)."""
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError as error:
-        raise RuntimeError(
-            "--dask-scheduler needs the distributed package: pip install 'dask[distributed]'"
-        ) from error
-    with Client(address, timeout="30s") as client:
-        futures = [
-            client.submit(
-                grade_submission,
-                sub,
-                setup,
-                only,
-                pure=False,
-                key=f"grade-{sub.student_id}-{uuid.uuid4().hex[:8]}",
-            )
-            for sub, only in work
-        ]
-        for future in dask_completed(futures):
-            yield future.result()
 
 
 COLUMNS = [
