@@ -76,6 +76,7 @@ bench: data
 	$(PY) bench/bow.py
 	$(PY) bench/grading.py
 	$(PY) bench/course.py
+	$(PY) bench/cluster.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -7,6 +7,8 @@ One sub-package a stage; a stage imports the stages before it, never after:
 - :mod:`~grading.intake`: submissions in, from LMS downloads, within limits;
 - :mod:`~grading.run`: grading submissions (the worker, the hidden checks and their
   references, the judge, restored test cells, the feedback notebooks);
+- :mod:`~grading.cluster`: the same grading on a Dask cluster's workers, which share
+  no files with this machine;
 - :mod:`~grading.course`: the course folder (incremental autograde, late policy, final
   grades, feedback pages, similarity).
 

@@ -89,20 +89,23 @@ class Cluster:
         )
         return self
 
-    def start_worker(self, env=None):
+    def start_worker(self, env=None, bindir=BIN, hide=()):
         """One more worker: its own folder (working directory and cache), hidden mounts.
 
-        ``env``: more environment variables (e.g. a PYTHONPATH with another kit).
+        ``env``: more environment variables (e.g. a PYTHONPATH with another kit);
+        ``bindir``: the environment whose ``dask`` runs it (default this one's);
+        ``hide``: more folders it must not see.
         """
         index = len(self.workers)
         folder = self.home / f"worker-{index}"
         folder.mkdir(exist_ok=True)
         mounts = " && ".join(
-            f"mount -t tmpfs -o size=1m cs231n-hidden {shlex.quote(str(p))}" for p in self.hidden
+            f"mount -t tmpfs -o size=1m cs231n-hidden {shlex.quote(str(p))}"
+            for p in [*self.hidden, *hide]
         )
         worker = shlex.join(
             [
-                str(BIN / "dask"),
+                str(Path(bindir) / "dask"),
                 "worker",
                 self.address,
                 "--nthreads",
@@ -137,11 +140,15 @@ class Cluster:
         return process
 
     def __enter__(self):
-        self.start_scheduler()
-        for _ in range(self.count):
-            self.start_worker()
-        if self.count:
-            self.wait_for_workers(self.count)
+        try:
+            self.start_scheduler()
+            for _ in range(self.count):
+                self.start_worker()
+            if self.count:
+                self.wait_for_workers(self.count)
+        except BaseException:
+            self.__exit__(None, None, None)  # no process left behind
+            raise
         return self
 
     def wait_for_workers(self, n, timeout=120):

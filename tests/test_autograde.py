@@ -1,8 +1,9 @@
 """Autograding a class end to end with nbgrader, on the real data in grading mode.
 
 Two classes are graded once each: the demo's three generated submissions
-(complete, half-completed, untouched), on a local Dask cluster as
-``--dask-scheduler`` would (``graded_samples`` in conftest.py, shared), and a class
+(complete, half-completed, untouched), on a real two-worker Dask cluster that shares
+no folder with the test, with ``--dask-scheduler`` (``graded_samples`` in conftest.py,
+shared), and a class
 of malformed submissions built from the complete one, kept to the kNN notebook so
 that it is quick, with ``--jobs 2``.
 """

@@ -189,6 +189,7 @@ def test_workers_with_another_kit_or_none_get_nothing(
     other = _kit_copy(Path(tempfile.mkdtemp(prefix="cs231n-otherkit-")))
     with open(other / "cs231n_lib" / "toy_data.py", "a") as f:
         f.write("\n# another version\n")
+    same = _kit_copy(Path(tempfile.mkdtemp(prefix="cs231n-samekit-")))
     none = Path(tempfile.mkdtemp(prefix="cs231n-nokit-"))
     (none / "grading").mkdir()
     (none / "grading" / "__init__.py").write_text("raise ImportError('no grading kit here')\n")
@@ -214,7 +215,11 @@ def test_workers_with_another_kit_or_none_get_nothing(
                 (tmp_path / "refused" / "state").iterdir()
             )
 
-            cluster.start_worker()  # a good one joins: it grades alone
+            # A good one joins, and grades alone: the kit installed as plain files (as
+            # `pip install .` copies them), the repository's own copy out of its sight.
+            cluster.start_worker(
+                env={"PYTHONPATH": str(same)}, hide=[REPO / "grading", REPO / "cs231n_lib"]
+            )
             cluster.wait_for_workers(3)
             lines.clear()
             autograde_class(
@@ -228,8 +233,8 @@ def test_workers_with_another_kit_or_none_get_nothing(
             assert "1 worker(s) checked" in "\n".join(lines)
             _check_class(tmp_path / "course", points)
     finally:
-        shutil.rmtree(other, ignore_errors=True)
-        shutil.rmtree(none, ignore_errors=True)
+        for folder in (other, same, none):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _grading_started(cluster, index):

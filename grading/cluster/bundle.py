@@ -138,12 +138,22 @@ class BundleMissing(RuntimeError):
     """The worker was asked to grade before it had the class bundle."""
 
 
+def worker_cores():
+    """The cores this worker may use: ``$CS231N_WORKER_CORES``, or all of the machine's.
+
+    Set it when several workers share a machine (``CS231N_WORKER_CORES=4 dask worker
+    ...`` for each of two workers on 8 cores).
+    """
+    configured = os.environ.get("CS231N_WORKER_CORES", "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else os.cpu_count()
+
+
 def local_setup(key, options, jobs=1):
     """The :class:`~grading.run.autograde.Setup` of bundle ``key`` on this machine.
 
     ``options``: the coordinator's :class:`Setup` fields that do not depend on where
     the files are (limits, time limits). ``jobs``: submissions graded at once here (it
-    shares out the cores among the kernels' BLAS threads).
+    shares out :func:`worker_cores` among the kernels' BLAS threads).
     """
     folder = cache_root() / key
     if not (folder / READY).is_file():
@@ -154,7 +164,11 @@ def local_setup(key, options, jobs=1):
     protected = tuple(json.loads((folder / "meta.json").read_text())["protected"])
     kernel_data = folder / "class" / "dataset"
     env = nbgrader_env(
-        {"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(kernel_data), **run.blas_threads(jobs)}
+        {
+            "CS231N_GRADING": "1",
+            "CS231N_DATA_DIR": str(kernel_data),
+            **run.blas_threads(jobs, worker_cores()),
+        }
     )
     setup = run.Setup(
         template=folder / "template",

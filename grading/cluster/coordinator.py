@@ -131,6 +131,7 @@ def ship_class(client, setup, workers, log=print):
         f"Sending the class's files (template, references, release, dataset: "
         f"{bundle.megabytes:.0f} MB) to {len(lacking)} worker(s); each prepares it once."
     )
+    start = time.monotonic()
     [data] = client.scatter([bundle.data], workers=lacking, broadcast=True, hash=False)
     installs = {
         client.submit(
@@ -155,6 +156,9 @@ def ship_class(client, setup, workers, log=print):
     ready = [w for w in workers if w not in failed]
     if not ready:
         raise ClusterError("No worker could install the class's files (see above).")
+    log(
+        f"The class's files are ready on {len(ready)} worker(s) ({time.monotonic() - start:.0f} s)."
+    )
     return bundle.key, ready
 
 

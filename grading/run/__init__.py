@@ -1,7 +1,7 @@
 """The run stage: grading submissions, each in its own scratch course directory.
 
 - :mod:`~grading.run.autograde`: the class's setup, one worker per submission
-  (``--jobs N`` or Dask), and the grade rows;
+  (``--jobs N``; :mod:`grading.cluster` sends it to Dask workers), and the grade rows;
 - :mod:`~grading.run.worker`: one submission, in namespaces of its own: nbgrader's
   autograde in the sandbox, the probes, the verdicts into the gradebook, the feedback;
 - :mod:`~grading.run.integrity`: test cells restored as released, each change said;

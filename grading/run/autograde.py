@@ -51,6 +51,9 @@ from .execute import QUIET_KERNEL
 from .grading_data import grading_dataset
 from .references import REFERENCES, ensure_references
 
+# The folder holding the ``grading`` package this process imported: the repository,
+# or site-packages for an installed kit. The worker subprocess imports it from there.
+KIT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = "_template"  # not a valid student id, so it never collides with one
 # A graded course's configuration adds: the kernel starts through the sandbox launcher
 # (the course's own kernelspec, see write_kernelspec), and the executor drops output
@@ -89,13 +92,15 @@ class Grade:
     seconds: float = 0.0
 
 
-def blas_threads(jobs):
+def blas_threads(jobs, cores=None):
     """Thread limits for numpy's BLAS: the cores shared out among the jobs.
 
     Without them each kernel's BLAS starts a thread per core, and N kernels on N cores
-    fight over them: the training loops run 5-10x slower.
+    fight over them: the training loops run 5-10x slower. ``cores``: default all of
+    this machine's.
     """
-    threads = str(max(1, min(MAX_BLAS_THREADS, (os.cpu_count() or 1) // jobs)))
+    cores = cores or os.cpu_count() or 1
+    threads = str(max(1, min(MAX_BLAS_THREADS, cores // jobs)))
     return dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), threads)
 
 
@@ -338,7 +343,7 @@ def grade_submission(sub, setup, only=None):
             **setup.env,
             "JUPYTER_PATH": str(course),
             "JUPYTER_RUNTIME_DIR": str(course / "runtime"),
-            "PYTHONPATH": str(setup.repo),
+            "PYTHONPATH": str(KIT_ROOT),  # the grading tools this process runs
         }
         outcome, error = _run_worker(course, env, setup.timeout, setup.repo)
         if error:
