@@ -35,24 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the grading package
 sys.path.insert(0, str(ROOT / "tests"))  # cluster.py: real scheduler and worker processes
 
+from _class import KINDS, make_class  # noqa: E402  (bench/_class.py)
 from cluster import Cluster, can_hide_folders  # noqa: E402
 
 from grading.cluster.transport import pack  # noqa: E402
 from grading.course.autograde import autograde_class  # noqa: E402
-from grading.release.samples import make_samples  # noqa: E402
 
 TARGET_RATIO = 1.7
-KINDS = ("complete", "half", "untouched")
-
-
-def make_class(root, size):
-    """``size`` submissions named ``s01-complete``, ``s02-half``, ... in ``root/class``."""
-    expected = make_samples(root / "kinds")
-    subs = root / "class"
-    for i in range(size):
-        kind = KINDS[i % len(KINDS)]
-        shutil.copytree(root / "kinds" / kind, subs / f"s{i + 1:02d}-{kind}")
-    return subs, expected
 
 
 def grade(subs, out, expected, data_dir, **options):

@@ -15,7 +15,6 @@ minutes for 50 submissions on 2 cores), or ``--class-size 10`` for a quick look.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -24,22 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the grading package
 
+from _class import KINDS, make_class  # bench/_class.py
+
 from grading.course.autograde import autograde_class
-from grading.release.samples import make_samples
 
 TARGET_SECONDS = 45.0
 TARGET_RATIO = 1.7
-KINDS = ("complete", "half", "untouched")
-
-
-def make_class(root, size):
-    """``size`` submissions named ``s01-complete``, ``s02-half``, ... in ``root/class``."""
-    expected = make_samples(root / "kinds")
-    subs = root / "class"
-    for i in range(size):
-        kind = KINDS[i % len(KINDS)]
-        shutil.copytree(root / "kinds" / kind, subs / f"s{i + 1:02d}-{kind}")
-    return subs, expected
 
 
 def grade(subs, out, jobs, data_dir):

@@ -26,6 +26,9 @@ release [--check]
     and the hidden checks' reference outputs (``build/private/references/``).
 run-notebooks OUT [--grading] [--data-dir DIR]
     Execute the five source notebooks into OUT.
+gradescope build OUT.zip [--data-archive PATH] [--time-limit MINUTES]
+    Gradescope's autograder zip (setup.sh, run_autograder, the references); setup.sh
+    runs `gradescope prepare`, run_autograder `gradescope run [--root /autograder]`.
 samples OUT
     Write the demo's three submissions (complete, half, untouched) into OUT/submissions/
     and the points each must earn into OUT/expected.json.
@@ -200,6 +203,7 @@ def parser():
 
     s = sub.add_parser("samples", help="write the demo's three generated submissions")
     s.add_argument("out", type=Path)
+    gradescope_parser(sub)
     return p
 
 
@@ -340,6 +344,66 @@ def cmd_samples(args):
     return 0
 
 
+def gradescope_parser(sub):
+    """``gradescope build | prepare | run``: Gradescope's autograder (grading.gradescope)."""
+    from .gradescope.layout import ROOT_ENV, VISIBILITIES, Settings
+
+    g = sub.add_parser("gradescope", help="Gradescope's autograder zip, and what it runs")
+    gsub = g.add_subparsers(dest="action", required=True)
+    b = gsub.add_parser("build", help="write the autograder zip to upload")
+    b.add_argument("out", type=Path, metavar="OUT.zip")
+    b.add_argument(
+        "--data-archive",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="ship this CIFAR-10 archive in the zip (default: setup.sh downloads it)",
+    )
+    b.add_argument(
+        "--time-limit",
+        type=_positive_int,
+        default=Settings.time_limit // 60,
+        metavar="MINUTES",
+        help="the autograder timeout set on Gradescope (default %(default)s, at most 40)",
+    )
+    b.add_argument(
+        "--details",
+        choices=VISIBILITIES,
+        default=Settings.details,
+        help="when students see what the hidden checks found (default %(default)s)",
+    )
+    b.add_argument(
+        "--without-lock",
+        action="store_true",
+        help="build without requirements/grading.txt (setup.sh then needs CS231N_PYTHON)",
+    )
+    for name, text in (("prepare", "run by setup.sh"), ("run", "run by run_autograder")):
+        r = gsub.add_parser(name, help=text)
+        r.add_argument(
+            "--root", type=Path, default=None, help=f"default: ${ROOT_ENV} or /autograder"
+        )
+
+
+def cmd_gradescope(args):
+    from .gradescope.build import build_zip
+    from .gradescope.image import prepare
+    from .gradescope.layout import Settings
+    from .gradescope.runner import run
+
+    if args.action == "build":
+        try:
+            settings = Settings(time_limit=args.time_limit * 60, details=args.details)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        build_zip(args.out, args.data_archive, settings, require_lock=not args.without_lock)
+        return 0
+    if args.action == "prepare":
+        prepare(args.root)
+        return 0
+    run(args.root)
+    return 0  # results.json says what happened, NOT GRADED included
+
+
 class UsageError(ValueError):
     pass
 
@@ -361,6 +425,7 @@ def main(argv=None):
         "similarity": cmd_similarity,
         "run-notebooks": cmd_run_notebooks,
         "samples": cmd_samples,
+        "gradescope": cmd_gradescope,
     }[args.command]
     try:
         return command(args)

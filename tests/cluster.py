@@ -62,6 +62,7 @@ class Cluster:
         # Each worker's cache of class bundles: a fresh one per cluster (a new machine),
         # or ``caches/worker-N`` kept between clusters (a machine that graded before).
         self.caches = Path(caches) if caches else self.home
+
     def _env(self, **extra):
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"

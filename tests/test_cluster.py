@@ -199,15 +199,19 @@ def test_workers_with_another_kit_or_none_get_nothing(
             cluster.start_worker(env={"PYTHONPATH": str(none)})
             cluster.wait_for_workers(2)
             lines = []
-            with pytest.raises(ClusterError, match="None of the 2 worker"):
-                autograde_class(
+
+            def grade(course):
+                return autograde_class(
                     subs,
-                    tmp_path / "refused",
+                    course,
                     data_dir=cifar_root,
                     progress=False,
                     dask_scheduler=cluster.address,
                     log=lines.append,
                 )
+
+            with pytest.raises(ClusterError, match="None of the 2 worker"):
+                grade(tmp_path / "refused")
             said = "\n".join(lines)
             assert "another version of the grading kit" in said
             assert "no grading kit here" in said
@@ -222,14 +226,7 @@ def test_workers_with_another_kit_or_none_get_nothing(
             )
             cluster.wait_for_workers(3)
             lines.clear()
-            autograde_class(
-                subs,
-                tmp_path / "course",
-                data_dir=cifar_root,
-                progress=False,
-                dask_scheduler=cluster.address,
-                log=lines.append,
-            )
+            grade(tmp_path / "course")
             assert "1 worker(s) checked" in "\n".join(lines)
             _check_class(tmp_path / "course", points)
     finally:
