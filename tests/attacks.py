@@ -5,6 +5,12 @@ one, the kNN and SVM-loss parts and the net's layers complete) and adds code tha
 to earn more, to crash or starve the grader, or to read or write what it must not. Each
 must be graded exactly as the honest submission: the attack gains nothing.
 
+An attack's copy holds only the notebooks its code runs through (:data:`TARGETS`, by
+default all five) and the whole package: a notebook its code never reaches would be
+graded exactly as the honest one's, at the cost of a kernel. Its points are compared
+with the honest submission's on the notebooks it holds; the others are missing (0, and
+said in its problems).
+
 :func:`resource_attacks` are the attacks on the machine (processes, memory, disk, time,
 leftovers): they may cost their own submission points, never anyone else's.
 """
@@ -196,13 +202,44 @@ def _write_secrets(sub, ctx):
     append_to_package(sub, code)
 
 
+# The notebooks an attack's copy holds when its code does not run through all five
+# (their cells, and the package modules only they import). The attacks in every notebook
+# or in the package's __init__ (which every notebook and every probe imports) keep all
+# five: each notebook has its own test cells to restore, fact cells to fool and points
+# the honest submission misses.
+TARGETS = {
+    "infinite_loop": ("knn",),
+    "print_1gb": ("knn",),
+    "leftover_daemon": ("knn",),
+    "read_test_labels": ("features",),
+    # cs231n_lib/goodbye.py is imported by a cell of knn (after its tests) and of
+    # softmax (at the start), never by a probe; two_layer_net is graded after both
+    # kernels died, and must be graded to its end.
+    "exit_at_import": ("knn", "softmax", "two_layer_net"),
+}
+
+
+def notebooks_of(name):
+    """The notebooks the copy of ``name`` (an attack, the honest submission) holds."""
+    return TARGETS.get(name, NOTEBOOKS)
+
+
 def make_attacks(root, ctx):
-    """Write the honest submission and every attack into ``root``; return their names."""
-    make_submission(Path(root) / "honest", HONEST)
+    """Write the honest submission and every attack into ``root``; return their names.
+
+    Each attack's copy holds only :func:`notebooks_of` it; a notebook it leaves out
+    must be the honest one unchanged (the attack's code is not lost with it).
+    """
+    honest = make_submission(Path(root) / "honest", HONEST)
     names = ["honest"]
     for name, build in attack_sources().items():
-        make_submission(Path(root) / name, HONEST)
-        build(Path(root) / name, ctx)
+        sub = make_submission(Path(root) / name, HONEST)
+        build(sub, ctx)
+        for notebook in set(NOTEBOOKS) - set(notebooks_of(name)):
+            path = sub / f"{notebook}.ipynb"
+            if path.read_bytes() != (honest / path.name).read_bytes():
+                raise ValueError(f"{name} changes {path.name}, which its copy leaves out")
+            path.unlink()
         names.append(name)
     return names
 

@@ -2,8 +2,10 @@
 
 One class is graded once (module fixture, ``--jobs 2``): the honest half-done
 submission, one copy of it per attack, and two bystanders (the complete and the
-untouched samples). Every attack must earn exactly the honest submission's points,
-the bystanders exactly theirs, and no secret may be read or written.
+untouched samples). An attack's copy holds the notebooks its code runs through
+(``notebooks_of``: all five, or the one or few it targets) and the whole package. Every
+attack must earn exactly the honest submission's points on the notebooks it holds, the
+bystanders exactly theirs, and no secret may be read or written.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from grading.course.autograde import autograde_class
 from grading.coursedir import ASSIGNMENT, NOTEBOOKS, REPO
 from grading.release.samples import HALF_DONE, all_parts, expected_points, make_submission
 from grading.run.references import REFERENCES
-from tests.attacks import MARKER, attack_sources, make_attacks, resource_attacks
+from tests.attacks import MARKER, attack_sources, make_attacks, notebooks_of, resource_attacks
 
 pytestmark = pytest.mark.cifar
 
@@ -86,12 +88,18 @@ def attacked(tmp_path_factory, cifar_root):
     }
 
 
-def _points(grade):
-    return {nb: grade.scores.get(nb, {}).get("score", 0.0) for nb in NOTEBOOKS}
+def _points(grade, notebooks=NOTEBOOKS):
+    return {nb: grade.scores.get(nb, {}).get("score", 0.0) for nb in notebooks}
 
 
-def _pending(grade):
-    return sum(grade.scores.get(nb, {}).get("pending", 0.0) for nb in NOTEBOOKS)
+def _pending(grade, notebooks=NOTEBOOKS):
+    return sum(grade.scores.get(nb, {}).get("pending", 0.0) for nb in notebooks)
+
+
+def _left_out(name):
+    """What the grader says of the notebooks the copy of ``name`` leaves out."""
+    held = notebooks_of(name)
+    return [f"{nb}.ipynb is missing: its points are 0" for nb in NOTEBOOKS if nb not in held]
 
 
 def test_the_honest_submission_earns_its_parts(attacked):
@@ -100,9 +108,12 @@ def test_the_honest_submission_earns_its_parts(attacked):
 
 @pytest.mark.parametrize("attack", sorted(attack_sources()))
 def test_the_attack_gains_nothing(attacked, attack):
-    grades = attacked["grades"]
-    assert _points(grades[attack]) == _points(grades["honest"]), grades[attack].problems
-    assert _pending(grades[attack]) == _pending(grades["honest"])
+    grade, honest = attacked["grades"][attack], attacked["grades"]["honest"]
+    held = notebooks_of(attack)
+    assert set(grade.scores) == set(held), grade.problems  # each notebook it holds is graded
+    assert _points(grade, held) == _points(honest, held), grade.problems
+    assert _pending(grade, held) == _pending(honest, held)
+    assert set(_left_out(attack)) <= set(grade.problems)  # the others: missing, 0 points
 
 
 def test_bystanders_get_exactly_their_points(attacked):
@@ -182,8 +193,16 @@ def test_runaway_cells_are_stopped_and_reported(attacked):
 
 
 def test_a_kernel_that_dies_costs_only_its_notebook(attacked):
-    grade = attacked["grades"]["exit_at_import"]
-    assert _points(grade) == _points(attacked["grades"]["honest"])
+    grade, held = attacked["grades"]["exit_at_import"], notebooks_of("exit_at_import")
+    assert _points(grade, held) == _points(attacked["grades"]["honest"], held)
+    died = {p.split(".ipynb")[0] for p in grade.problems if "the kernel died" in p}
+    assert died == {"knn", "softmax"}
+    for nb in set(held) - died:  # graded after both kernels died: every cell ran
+        path = attacked["out"] / "work" / "exit_at_import" / "autograded" / "exit_at_import"
+        cells = json.loads((path / ASSIGNMENT / f"{nb}.ipynb").read_text())["cells"]
+        code = [c for c in cells if c["cell_type"] == "code"]
+        assert code, nb
+        assert all(c.get("execution_count") for c in code), nb
 
 
 def test_the_class_gradebook_holds_every_students_verdicts(attacked):
@@ -316,13 +335,16 @@ FIRST = (
 )
 
 
-def _did(grade, baseline):
-    """What the grader did about a submission beyond what it did about ``baseline``."""
+def _did(grade, baseline, expected=()):
+    """What the grader did about a submission beyond what it did about ``baseline``.
+
+    ``expected``: what it says of the notebooks left out of the submission on purpose.
+    """
 
     def said(g):
         return [*g.problems, *g.restored, *(p for ps in g.failed.values() for p in ps)]
 
-    new = [p for p in said(grade) if p not in said(baseline)]
+    new = [p for p in said(grade) if p not in said(baseline) and p not in expected]
     new.sort(key=lambda p: next((i for i, word in enumerate(FIRST) if word in p), len(FIRST)))
     text = new[0] if new else "graded normally"
     if grade.restored:
@@ -330,8 +352,14 @@ def _did(grade, baseline):
     return text.replace("|", "/").replace("\n", " ")[:120]
 
 
-def _total(grade):
-    return sum(s.get("score", 0.0) for s in grade.scores.values())
+def _total(grade, notebooks=NOTEBOOKS):
+    return sum(grade.scores.get(nb, {}).get("score", 0.0) for nb in notebooks)
+
+
+def _points_column(grade, honest, held):
+    """Its points and the honest submission's, on the notebooks its copy holds."""
+    only = "" if set(held) == set(NOTEBOOKS) else f", {' + '.join(held)} only"
+    return f"{_total(grade, held):g} (honest {_total(honest, held):g}{only})"
 
 
 def test_red_team_report(attacked, resources):
@@ -345,8 +373,8 @@ def test_red_team_report(attacked, resources):
         rows.append(
             (
                 name,
-                _did(grades[name], honest),
-                f"{_total(grades[name]):g} (honest {_total(honest):g})",
+                _did(grades[name], honest, _left_out(name)),
+                _points_column(grades[name], honest, notebooks_of(name)),
                 "yes" if bystanders else "NO",
             )
         )

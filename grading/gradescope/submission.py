@@ -23,7 +23,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ..intake._names import package_place
+from ..intake import package_place
 from .results import clean_text
 
 __all__ = ["STUDENT", "describe_metadata", "stage"]

@@ -13,6 +13,7 @@ an oversized file, too many files or folders, links of any kind are refused and 
 """
 
 from ._limits import Limits
+from ._names import package_place
 from ._notebook import unique_cell_ids, write_atomic
 from ._tree import is_skipped
 from .lms import detect_format, read_download
@@ -33,6 +34,7 @@ __all__ = [
     "detect_format",
     "discover",
     "is_skipped",
+    "package_place",
     "prepare",
     "read_download",
     "read_roster",
