@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
+from pathlib import Path
 
 from grading.release.samples import make_samples
 
@@ -20,3 +22,16 @@ def make_class(root, size):
         kind = KINDS[i % len(KINDS)]
         shutil.copytree(root / "kinds" / kind, subs / f"s{i + 1:02d}-{kind}")
     return subs, expected
+
+
+def class_arguments(argv, description, size):
+    """The grading benchmarks' options: ``--class-size`` (default ``size``), ``--data-dir``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--class-size", type=int, default=size)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder holding cifar-10-batches-py/ (default: datasets/)",
+    )
+    return parser.parse_args(argv)

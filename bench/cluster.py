@@ -23,7 +23,6 @@ Run from the project root: ``python bench/cluster.py`` (needs datasets/ and the
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the grading package
 sys.path.insert(0, str(ROOT / "tests"))  # cluster.py: real scheduler and worker processes
 
-from _class import KINDS, make_class  # noqa: E402  (bench/_class.py)
+from _class import KINDS, class_arguments, make_class  # noqa: E402  (bench/_class.py)
 from cluster import Cluster, can_hide_folders  # noqa: E402
 
 from grading.cluster.transport import pack  # noqa: E402
@@ -79,15 +78,7 @@ def shipping_seconds(lines):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--class-size", type=int, default=6)
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="folder holding cifar-10-batches-py/ (default: datasets/)",
-    )
-    args = parser.parse_args(argv)
+    args = class_arguments(argv, __doc__.splitlines()[0], size=6)
     reason = can_hide_folders()
     if reason:
         sys.exit(f"error: the cluster runs its workers in a mount namespace: {reason}")

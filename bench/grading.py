@@ -14,7 +14,6 @@ minutes for 50 submissions on 2 cores), or ``--class-size 10`` for a quick look.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the grading package
 
-from _class import KINDS, make_class  # bench/_class.py
+from _class import KINDS, class_arguments, make_class  # bench/_class.py
 
 from grading.course.autograde import autograde_class
 
@@ -40,15 +39,7 @@ def grade(subs, out, jobs, data_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--class-size", type=int, default=50)
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="folder holding cifar-10-batches-py/ (default: datasets/)",
-    )
-    args = parser.parse_args(argv)
+    args = class_arguments(argv, __doc__.splitlines()[0], size=50)
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         subs, expected = make_class(tmp, args.class_size)
