@@ -220,9 +220,15 @@ def test_requests_without_the_token_are_refused(formgrader):
 
 
 @pytest.mark.parametrize("importable", [True, False])
-def test_command_line_autograde_refuses(course, env, importable):
-    # Without `grading` on PYTHONPATH the configuration cannot be honoured: still no run.
-    run_env = dict(env) if importable else {k: v for k, v in env.items() if k != "PYTHONPATH"}
+def test_command_line_autograde_refuses(course, env, importable, tmp_path):
+    # Where `grading` cannot be imported (a machine without the kit installed: here a
+    # package of that name that fails to import shadows it), the configuration cannot
+    # be honoured: still no run.
+    run_env = dict(env)
+    if not importable:
+        (tmp_path / "grading").mkdir()
+        (tmp_path / "grading" / "__init__.py").write_text("raise ImportError('no kit here')\n")
+        run_env["PYTHONPATH"] = str(tmp_path)
     autograded = course / "autograded" / STUDENT / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     before = autograded.read_bytes()
     result = subprocess.run(
