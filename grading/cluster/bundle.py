@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..coursedir import ASSIGNMENT, nbgrader_env, protected_files
+from ..coursedir import ASSIGNMENT, protected_files
 from ..run import autograde as run
 from ..run.grading_data import grading_dataset
 from .transport import pack, unpack
@@ -163,13 +163,7 @@ def local_setup(key, options, jobs=1):
         )
     protected = tuple(json.loads((folder / "meta.json").read_text())["protected"])
     kernel_data = folder / "class" / "dataset"
-    env = nbgrader_env(
-        {
-            "CS231N_GRADING": "1",
-            "CS231N_DATA_DIR": str(kernel_data),
-            **run.blas_threads(jobs, worker_cores()),
-        }
-    )
+    env = run.grading_env(kernel_data, jobs, worker_cores())
     setup = run.Setup(
         template=folder / "template",
         output=folder / "class",

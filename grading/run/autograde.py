@@ -104,6 +104,13 @@ def blas_threads(jobs, cores=None):
     return dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), threads)
 
 
+def grading_env(kernel_data, jobs, cores=None):
+    """The grader's environment: grading mode, the kernels' dataset, BLAS threads shared out."""
+    return nbgrader_env(
+        {"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(kernel_data), **blas_threads(jobs, cores)}
+    )
+
+
 def check_data_dir(data_dir):
     """The folder holding cifar-10-batches-py/, or raise with how to get it."""
     from cs231n_lib.datasets import find_batches_dir
@@ -390,9 +397,7 @@ def prepare_setup(
     if here:
         inputs, context = class_inputs(data_dir, output)  # the real labels: trusted side only
         kernel_data = grading_dataset(data_dir, output)  # for student code: labels withheld
-    env = nbgrader_env(
-        {"CS231N_GRADING": "1", "CS231N_DATA_DIR": str(kernel_data), **blas_threads(jobs)}
-    )
+    env = grading_env(kernel_data, jobs)
     return Setup(
         template,
         output,
